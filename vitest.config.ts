@@ -1,0 +1,21 @@
+import { defineConfig } from "vitest/config";
+
+// One config for the workspace. Each package is a project named after its package.json
+// name, so `pnpm --filter <pkg> test` runs that project alone; all share these options.
+const projects = [
+  ["@berth/core", "packages/core"],
+  ["@berth/sink-kafka", "packages/sink-kafka"],
+  ["@berth/sink-postgres", "packages/sink-postgres"],
+  ["@berth/sink-s3", "packages/sink-s3"],
+  ["@berth/testkit", "packages/testkit"],
+  ["@berth/examples", "examples"],
+] as const;
+
+export default defineConfig({
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    passWithNoTests: true,
+    projects: projects.map(([name, root]) => ({ extends: true, test: { name, root } })),
+  },
+});
