@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // One config for the workspace. Each package is a project named after its package.json
@@ -16,6 +17,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     passWithNoTests: true,
-    projects: projects.map(([name, root]) => ({ extends: true, test: { name, root } })),
+    projects: projects.map(([name, dir]) => ({
+      extends: true,
+      test: { name, root: fileURLToPath(new URL(dir, import.meta.url)) },
+    })),
   },
 });

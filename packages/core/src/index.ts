@@ -1,1 +1,60 @@
-export {};
+/**
+ * @berth/core — the Berth runtime: pipelines, aligned checkpoints, the two-phase-commit
+ * sink contract, stop with savepoint (suspend or drain), and the transactional local-file
+ * sink that is the reference sink and the embedded default.
+ */
+export type { CheckpointMetadata, StoredCommittable } from "./checkpoint/metadata.js";
+export { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
+export { BerthError, type BerthErrorCode, CommitFailedPermanentlyError } from "./errors.js";
+export { armFault, FAULT_POINTS, type FaultPoint, faultPoint } from "./fault-injection.js";
+export type { FileCommittable } from "./file-sink/file-committable.js";
+export { fileSink } from "./file-sink/file-sink.js";
+export type { FileSinkOptions } from "./file-sink/file-sink-options.js";
+export {
+  Job,
+  type JobOptions,
+  type JobResult,
+  type JobState,
+  PENDING_COMMITS_MESSAGE,
+  type RestartStrategy,
+  type StopRequest,
+} from "./job.js";
+export { createLogger, type Logger } from "./logger.js";
+export {
+  type AggregateFunction,
+  type KeyedContext,
+  type KeyedProcessFunction,
+  slidingEventTimeWindows,
+  type TimerService,
+  tumblingEventTimeWindows,
+  type ValueState,
+  type WatermarkStrategy,
+  type WindowAssigner,
+  type WindowResult,
+} from "./pipeline/functions.js";
+export {
+  DataStream,
+  KeyedStream,
+  type OperatorOptions,
+  Pipeline,
+  type PipelineOptions,
+  type SinkOptions,
+  type SourceOptions,
+} from "./pipeline/pipeline.js";
+export { defaultSinkPrefix } from "./runtime/execution.js";
+export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
+export type {
+  Committer,
+  Json,
+  RecoverContext,
+  Sink,
+  SinkContext,
+  SinkLog,
+  SinkWriter,
+  SinkWriterContext,
+} from "./sink/sink.js";
+export { fileLinesSource, iterableSource } from "./source/iterable-source.js";
+export { type SequenceSourceOptions, sequenceSource } from "./source/sequence-source.js";
+export type { Source, SourcePoll, SourceReader, SourceReaderContext, SourceRecord } from "./source/source.js";
+export type { StateBackendKind } from "./state/state-backend.js";
+export { SDK_VERSION } from "./version.js";

@@ -1,0 +1,167 @@
+/**
+ * Triggers checkpoints and savepoints, one at a time: injects barrier n at every source
+ * subtask, collects every subtask's acknowledgement, and completes the checkpoint by
+ * writing `_metadata` atomically. Only then are sinks told to commit.
+ */
+import { EventEmitter } from "node:events";
+import { BerthError } from "../errors.js";
+import { faultPoint } from "../fault-injection.js";
+import type { BarrierOptions, BarrierStop } from "../runtime/stream-element.js";
+import type { SnapshotSink } from "../runtime/subtask.js";
+import type { CheckpointStorage } from "./checkpoint-storage.js";
+import type { CheckpointMetadata, StateFileHandle, StoredCommittable } from "./metadata.js";
+
+export interface TriggerRequest {
+  readonly savepoint: boolean;
+  readonly stop: BarrierStop;
+  /** Directory under which a savepoint's own directory is created. */
+  readonly targetDirectory?: string;
+}
+
+export interface CompletedCheckpoint {
+  readonly checkpointId: number;
+  readonly directory: string;
+  readonly metadata: CheckpointMetadata;
+}
+
+/** What the coordinator needs from the running execution. */
+export interface CheckpointParticipants {
+  /** Keys of every subtask that must acknowledge. */
+  subtaskKeys(): string[];
+  injectBarrier(barrier: BarrierOptions): void;
+  /** Builds the metadata from the acknowledgements. */
+  metadataFor(
+    request: TriggerRequest,
+    checkpointId: number,
+    acks: ReadonlyMap<string, { handle: StateFileHandle; committables?: StoredCommittable[] }>,
+  ): CheckpointMetadata;
+}
+
+interface PendingCheckpoint {
+  readonly id: number;
+  readonly request: TriggerRequest;
+  readonly directory: string;
+  readonly expected: Set<string>;
+  readonly acks: Map<string, { handle: StateFileHandle; committables?: StoredCommittable[] }>;
+  resolve(): void;
+}
+
+export class CheckpointCoordinator extends EventEmitter implements SnapshotSink {
+  private pending: PendingCheckpoint | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly storage: CheckpointStorage,
+    private readonly participants: CheckpointParticipants,
+    private lastCheckpointId: number,
+    private readonly settings: { readonly timeoutMs: number; readonly retained: number },
+  ) {
+    super();
+  }
+
+  startPeriodic(
+    intervalMs: number,
+    onCompleted: (completed: CompletedCheckpoint) => void,
+    onFailure: (error: unknown) => void,
+  ): void {
+    this.timer = setInterval(() => {
+      if (this.pending || this.stopped) return;
+      this.trigger({ savepoint: false, stop: "none" }).then(onCompleted, onFailure);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) void this.storage.discard(pending.directory);
+  }
+
+  /** Queues behind a checkpoint in progress, then runs. */
+  trigger(request: TriggerRequest): Promise<CompletedCheckpoint> {
+    const run = this.running.then(() => this.run(request));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(request: TriggerRequest): Promise<CompletedCheckpoint> {
+    if (this.stopped) throw new BerthError("CHECKPOINT_DECLINED", "the job is no longer running");
+    const id = ++this.lastCheckpointId;
+    const directory = await this.storage.createDirectory(
+      id,
+      request.savepoint ? request.targetDirectory : undefined,
+    );
+    const acknowledged = new Promise<void>((resolve) => {
+      this.pending = {
+        id,
+        request,
+        directory,
+        expected: new Set(this.participants.subtaskKeys()),
+        acks: new Map(),
+        resolve,
+      };
+    });
+    const pending = this.pending as unknown as PendingCheckpoint;
+    this.emit("barrier-injected", id);
+    this.participants.injectBarrier({ checkpointId: id, savepoint: request.savepoint, stop: request.stop });
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        acknowledged,
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(
+            () =>
+              reject(
+                new BerthError(
+                  "CHECKPOINT_FAILED",
+                  `checkpoint ${id} timed out after ${this.settings.timeoutMs} ms waiting for ${[...pending.expected].filter((k) => !pending.acks.has(k)).join(", ")}`,
+                ),
+              ),
+            this.settings.timeoutMs,
+          );
+        }),
+      ]);
+      if (this.stopped)
+        throw new BerthError(
+          "CHECKPOINT_DECLINED",
+          `checkpoint ${id} was abandoned: the job stopped running`,
+        );
+      const metadata = this.participants.metadataFor(request, id, pending.acks);
+      await this.storage.complete(directory, metadata);
+      this.emit("snapshot-written", id, directory);
+      faultPoint("after-checkpoint-complete");
+      if (!request.savepoint) await this.storage.pruneCheckpoints(this.settings.retained);
+      return { checkpointId: id, directory, metadata };
+    } catch (error) {
+      await this.storage.discard(directory);
+      throw error;
+    } finally {
+      clearTimeout(timeout);
+      if (this.pending === pending) this.pending = undefined;
+    }
+  }
+
+  directoryOf(checkpointId: number): string | undefined {
+    return this.pending?.id === checkpointId ? this.pending.directory : undefined;
+  }
+
+  writeState(directory: string, uid: string, subtask: number, content: string): Promise<StateFileHandle> {
+    return this.storage.writeState(directory, uid, subtask, content);
+  }
+
+  acknowledge(
+    checkpointId: number,
+    subtaskKey: string,
+    handle: StateFileHandle,
+    committables?: StoredCommittable[],
+  ): void {
+    const pending = this.pending;
+    if (pending?.id !== checkpointId) return;
+    pending.acks.set(subtaskKey, committables ? { handle, committables } : { handle });
+    if (pending.acks.size === pending.expected.size) pending.resolve();
+  }
+}

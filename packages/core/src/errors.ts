@@ -1,0 +1,60 @@
+/**
+ * Typed errors. Every error Berth raises on purpose is a {@link BerthError} with a stable
+ * `code`, a message that says what is wrong and what to do, and the cause attached.
+ * `instanceof` works across copies of this package through a global symbol brand.
+ */
+const brand = Symbol.for("berth.error");
+
+export type BerthErrorCode =
+  | "CONFIG_INVALID"
+  | "PIPELINE_INVALID"
+  | "CHECKPOINTING_REQUIRED"
+  | "CHECKPOINT_FAILED"
+  | "CHECKPOINT_DECLINED"
+  | "SAVEPOINT_FAILED"
+  | "STOP_REJECTED"
+  | "COMMIT_DEADLINE_EXCEEDED"
+  | "COMMIT_FAILED_PERMANENTLY"
+  | "COMMIT_FAILED"
+  | "RESTORE_FAILED"
+  | "STATE_NOT_RESTORED"
+  | "SINK_PREFIX_IN_USE"
+  | "JOB_FAILED"
+  | "JOB_CANCELED"
+  | "FAULT_INJECTED";
+
+export class BerthError extends Error {
+  readonly code: BerthErrorCode;
+
+  constructor(code: BerthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+    const lineage: string[] = [];
+    for (let c: { name: string } = new.target; c !== Error; c = Object.getPrototypeOf(c))
+      lineage.push(c.name);
+    Object.defineProperty(this, brand, { value: lineage });
+  }
+
+  /** Matches by class name through the brand, so two copies of the package agree. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== "object" || value === null) return false;
+    const lineage = (value as Record<symbol, unknown>)[brand];
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being tested against.
+    return Array.isArray(lineage) && lineage.includes(this.name);
+  }
+}
+
+/** A commit failed for a reason the target reported as permanent: the committed data is lost. */
+export class CommitFailedPermanentlyError extends BerthError {
+  readonly committable: unknown;
+
+  constructor(message: string, committable: unknown, options?: { cause?: unknown }) {
+    super("COMMIT_FAILED_PERMANENTLY", message, options);
+    this.committable = committable;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,41 @@
+/** Commits a pre-committed file by renaming it to its visible name; idempotent. */
+import { access, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { fsyncDirectory } from "../checkpoint/atomic-file.js";
+import { type CommitOutcome, CommitOutcomes } from "../sink/commit-outcome.js";
+import type { Committer } from "../sink/sink.js";
+import type { FileCommittable } from "./file-committable.js";
+
+const TRANSIENT = new Set(["EAGAIN", "EBUSY", "EMFILE", "ENFILE", "ENOSPC", "EINTR"]);
+
+export class FileCommitter implements Committer<FileCommittable> {
+  constructor(private readonly directory: string) {}
+
+  async commit(committable: FileCommittable): Promise<CommitOutcome> {
+    const pending = join(this.directory, committable.pending);
+    const final = join(this.directory, committable.final);
+    try {
+      await rename(pending, final);
+      await fsyncDirectory(this.directory);
+      return CommitOutcomes.committed;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      if (code === "ENOENT") {
+        const committed = await access(final).then(
+          () => true,
+          () => false,
+        );
+        return committed
+          ? CommitOutcomes.alreadyCommitted
+          : CommitOutcomes.failedKnown(
+              `neither ${pending} nor ${final} exists: the pre-committed file was deleted`,
+              error,
+            );
+      }
+      if (TRANSIENT.has(code)) return CommitOutcomes.retryLater(`${code} renaming ${pending}`, error);
+      return CommitOutcomes.failedUnknown(`renaming ${pending} failed: ${code}`, error);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

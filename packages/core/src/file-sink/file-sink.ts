@@ -1,0 +1,41 @@
+/**
+ * The transactional local-file sink: the reference sink and the embedded default. Each
+ * transaction is one hidden in-progress file, fsynced at pre-commit and renamed to its
+ * visible name at commit, so every visible file in the directory is committed.
+ */
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Sink } from "../sink/sink.js";
+import { FILE_COMMITTABLE_VERSION, type FileCommittable, inProgressPattern } from "./file-committable.js";
+import { FileCommitter } from "./file-committer.js";
+import { type FileSinkOptions, resolveFileSinkOptions } from "./file-sink-options.js";
+import { FileWriter } from "./file-writer.js";
+
+export function fileSink<T>(options: FileSinkOptions<T>): Sink<T, FileCommittable> {
+  const resolved = resolveFileSinkOptions(options);
+  const directory = resolve(resolved.directory);
+  return {
+    kind: "file",
+    committableVersion: FILE_COMMITTABLE_VERSION,
+    targetIdentity: () => `file://${directory}`,
+    async createWriter(context) {
+      await mkdir(directory, { recursive: true });
+      return new FileWriter<T>(context, { ...resolved, directory });
+    },
+    async createCommitter() {
+      await mkdir(directory, { recursive: true });
+      return new FileCommitter(directory);
+    },
+    async abortLingering(context) {
+      const keep = new Set(context.restoredCommittables.map((c) => c.pending));
+      const pattern = inProgressPattern(context.sinkPrefix);
+      const names = await readdir(directory).catch(() => [] as string[]);
+      for (const name of names) {
+        if (pattern.test(name) && !keep.has(name)) {
+          context.log.info("deleting lingering in-progress file", { file: name });
+          await rm(join(directory, name), { force: true });
+        }
+      }
+    },
+  };
+}

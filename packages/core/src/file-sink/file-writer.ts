@@ -1,0 +1,72 @@
+/** Writes records into the current transaction's hidden in-progress file. */
+import { type FileHandle, open } from "node:fs/promises";
+import { join } from "node:path";
+import type { SinkWriter, SinkWriterContext } from "../sink/sink.js";
+import { type FileCommittable, fileNames } from "./file-committable.js";
+import type { ResolvedFileSinkOptions } from "./file-sink-options.js";
+
+interface OpenTransaction {
+  readonly handle: FileHandle;
+  readonly names: { pending: string; final: string };
+  records: number;
+}
+
+export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
+  private transaction: OpenTransaction | undefined;
+  private opening: Promise<OpenTransaction> | undefined;
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+
+  constructor(
+    private readonly context: SinkWriterContext,
+    private readonly options: ResolvedFileSinkOptions<T>,
+  ) {}
+
+  private open(): Promise<OpenTransaction> {
+    this.opening ??= (async () => {
+      const { sinkPrefix, subtask, attemptId } = this.context;
+      const names = fileNames(`${sinkPrefix}-${subtask}-${attemptId}-${this.context.currentCheckpointId()}`);
+      const handle = await open(join(this.options.directory, names.pending), "w", 0o644);
+      this.transaction = { handle, names, records: 0 };
+      return this.transaction;
+    })();
+    return this.opening;
+  }
+
+  write(record: T): void | Promise<void> {
+    const line = `${this.options.format(record)}\n`;
+    this.buffer.push(line);
+    this.bufferedBytes += line.length;
+    if (!this.transaction || this.bufferedBytes >= this.options.bufferBytes) return this.writeBuffer();
+  }
+
+  private async writeBuffer(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const transaction = await this.open();
+    const lines = this.buffer;
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    transaction.records += lines.length;
+    await transaction.handle.write(lines.join(""));
+  }
+
+  async flush(): Promise<void> {
+    await this.writeBuffer();
+    await this.transaction?.handle.sync();
+  }
+
+  async prepareCommit(): Promise<FileCommittable[]> {
+    const transaction = this.transaction;
+    if (!transaction) return [];
+    this.transaction = undefined;
+    this.opening = undefined;
+    await transaction.handle.close();
+    return [{ ...transaction.names, records: transaction.records }];
+  }
+
+  async close(): Promise<void> {
+    // An open transaction never reached a checkpoint; the next start's lingering cleanup deletes it.
+    await this.transaction?.handle.close();
+    this.transaction = undefined;
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * A job: one run of a pipeline, from start (fresh or restored) to FINISHED, CANCELED or
+ * FAILED. It owns the restart strategy and the stop-with-savepoint protocol (FLIP-34):
+ * after a stop's barrier nothing is processed and nothing fires until every sink commit
+ * is confirmed, then the job ends FINISHED.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CheckpointStorage } from "./checkpoint/checkpoint-storage.js";
+import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
+import { BerthError, CommitFailedPermanentlyError, errorMessage } from "./errors.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { Pipeline } from "./pipeline/pipeline.js";
+import { Execution } from "./runtime/execution.js";
+import { memoryStateBackend } from "./state/memory-state-backend.js";
+import { sqliteStateBackend } from "./state/sqlite-state-backend.js";
+import type { StateBackend, StateBackendKind } from "./state/state-backend.js";
+import { SDK_VERSION } from "./version.js";
+
+export type JobState = "CREATED" | "RUNNING" | "FAILING" | "RESTARTING" | "FINISHED" | "CANCELED" | "FAILED";
+
+export interface RestartStrategy {
+  /** Restarts allowed after failures before the job fails; 0 = fail at once. */
+  readonly attempts: number;
+  readonly delayMs: number;
+}
+
+export interface JobOptions {
+  /** Default: a new random id. Restores of one logical job may keep it. */
+  readonly jobId?: string;
+  /** Where checkpoints go (`<dir>/<job id>/chk-<n>`), and default savepoints (`<dir>/savepoints`). */
+  readonly checkpointDirectory: string;
+  /** Periodic checkpoint interval. Default 5000 ms. Checkpointing cannot be turned off for a job with a sink. */
+  readonly checkpointIntervalMs?: number;
+  /** A checkpoint not acknowledged by every subtask within this fails. Default 60 s. */
+  readonly checkpointTimeoutMs?: number;
+  /** Completed checkpoints kept. Default 1. */
+  readonly retainedCheckpoints?: number;
+  /** Default "memory". */
+  readonly stateBackend?: StateBackendKind;
+  /** Default: 3 attempts, 1 s apart. */
+  readonly restartStrategy?: RestartStrategy;
+  /** How long a commit may keep failing with *retry later*. Default 60 s. */
+  readonly commitDeadlineMs?: number;
+  /** Capacity of each channel between subtasks, in records (the backpressure bound). Default 1024. */
+  readonly channelCapacity?: number;
+  readonly restore?: {
+    readonly path: string;
+    readonly allowNonRestoredState?: boolean;
+    readonly skipFailedCommittables?: boolean;
+  };
+  readonly logger?: Logger;
+}
+
+export interface StopRequest {
+  /** true = stop with drain (TERMINATE): MAX watermark, all event-time timers fire. */
+  readonly drain: boolean;
+  /** Directory under which the savepoint directory is created; default `<checkpoint dir>/savepoints`. */
+  readonly targetDirectory?: string;
+}
+
+export interface JobResult {
+  readonly state: "FINISHED" | "CANCELED" | "FAILED";
+  /** The stop's savepoint, or the final checkpoint at end of input. */
+  readonly savepoint?: string;
+  readonly error?: Error;
+}
+
+/** The message DESIGN.md fixes for a stop whose commits missed their deadline. */
+export const PENDING_COMMITS_MESSAGE = "savepoint is consistent; restart from it to complete pending commits";
+
+type ExecutionEnd = { kind: "finished"; savepoint: string } | { kind: "canceled" };
+
+export class Job extends EventEmitter {
+  readonly jobId: string;
+  private jobState: JobState = "CREATED";
+  private readonly storage: CheckpointStorage;
+  private readonly log: Logger;
+  private execution: Execution | undefined;
+  private endExecution: ((end: ExecutionEnd) => void) | undefined;
+  private stopping: string | undefined;
+  private running: Promise<JobResult> | undefined;
+  private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
+    stateBackend: StateBackendKind;
+  };
+
+  constructor(
+    readonly pipeline: Pipeline,
+    readonly options: JobOptions,
+  ) {
+    super();
+    pipeline.validate();
+    this.jobId = options.jobId ?? randomUUID();
+    this.settings = {
+      checkpointDirectory: options.checkpointDirectory,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000,
+      checkpointTimeoutMs: options.checkpointTimeoutMs ?? 60_000,
+      retainedCheckpoints: options.retainedCheckpoints ?? 1,
+      stateBackend: options.stateBackend ?? "memory",
+      restartStrategy: options.restartStrategy ?? { attempts: 3, delayMs: 1_000 },
+      commitDeadlineMs: options.commitDeadlineMs ?? 60_000,
+      channelCapacity: options.channelCapacity ?? 1024,
+    };
+    if (!(this.settings.checkpointIntervalMs > 0) && pipeline.vertices.some((v) => v.kind === "sink")) {
+      throw new BerthError(
+        "CHECKPOINTING_REQUIRED",
+        "a job with an exactly-once sink needs checkpointing: set a positive checkpoint interval",
+      );
+    }
+    this.storage = new CheckpointStorage(options.checkpointDirectory, this.jobId);
+    this.log = (options.logger ?? createLogger()).child({ jobId: this.jobId });
+  }
+
+  get state(): JobState {
+    return this.jobState;
+  }
+
+  private setState(state: JobState): void {
+    this.jobState = state;
+    this.log.info(`job ${state}`);
+    this.emit("state", state);
+  }
+
+  /** Runs the job to its end. Resolves (never rejects) with the final state. */
+  run(): Promise<JobResult> {
+    this.running ??= this.runAttempts();
+    return this.running;
+  }
+
+  private backend(attemptId: string): StateBackend {
+    return this.settings.stateBackend === "sqlite"
+      ? sqliteStateBackend(`${this.storage.jobDirectory}/.work/${attemptId}`)
+      : memoryStateBackend;
+  }
+
+  private async runAttempts(): Promise<JobResult> {
+    let failures = 0;
+    let restorePoint: RestorePoint | undefined;
+    try {
+      restorePoint = this.options.restore ? await loadRestorePoint(this.options.restore.path) : undefined;
+    } catch (error) {
+      return this.failed(error);
+    }
+    while (true) {
+      const attemptId = randomBytes(4).toString("hex");
+      let execution: Execution;
+      try {
+        execution = await Execution.create(this.pipeline, {
+          ...this.settings,
+          jobId: this.jobId,
+          attemptId,
+          backend: this.backend(attemptId),
+          storage: this.storage,
+          restorePoint,
+          allowNonRestoredState: this.options.restore?.allowNonRestoredState ?? false,
+          skipFailedCommittables: this.options.restore?.skipFailedCommittables ?? false,
+          sdkVersion: SDK_VERSION,
+          log: this.log,
+        });
+      } catch (error) {
+        return this.failed(error);
+      }
+      const end = await this.runExecution(execution).then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      this.execution = undefined;
+      await execution.teardown();
+      if (end.ok) {
+        if (end.value.kind === "canceled") {
+          this.setState("CANCELED");
+          return { state: "CANCELED" };
+        }
+        this.setState("FINISHED");
+        return { state: "FINISHED", savepoint: end.value.savepoint };
+      }
+      const error = end.error;
+      if (!this.restartable(error) || ++failures > this.settings.restartStrategy.attempts)
+        return this.failed(error);
+      this.setState("FAILING");
+      this.log.warn(
+        `job failed, restarting (${failures}/${this.settings.restartStrategy.attempts}): ${errorMessage(error)}`,
+      );
+      this.setState("RESTARTING");
+      await sleep(this.settings.restartStrategy.delayMs);
+      const latest = (await this.storage.completedCheckpoints()).at(-1);
+      try {
+        restorePoint = latest ? await loadRestorePoint(latest.directory) : restorePoint;
+      } catch (e) {
+        return this.failed(e);
+      }
+    }
+  }
+
+  private restartable(error: unknown): boolean {
+    if (error instanceof CommitFailedPermanentlyError) return false;
+    if (error instanceof BerthError && error.code === "COMMIT_DEADLINE_EXCEEDED" && this.stopping)
+      return false;
+    return true;
+  }
+
+  private failed(error: unknown): JobResult {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.log.error(`job FAILED: ${err.message}`);
+    this.setState("FAILED");
+    return { state: "FAILED", error: err };
+  }
+
+  private runExecution(execution: Execution): Promise<ExecutionEnd> {
+    this.execution = execution;
+    this.stopping = undefined;
+    const ended = new Promise<ExecutionEnd>((resolve) => {
+      this.endExecution = resolve;
+    });
+    execution.onAllSourcesEnded = () => {
+      this.finish(execution, { savepoint: false, drain: true }).catch((error: unknown) =>
+        execution.fail(error),
+      );
+    };
+    execution.start();
+    execution.coordinator.startPeriodic(
+      this.settings.checkpointIntervalMs,
+      (completed) => {
+        execution.commitUpTo(completed).catch((error: unknown) => execution.fail(error));
+      },
+      (error) => this.log.warn(`checkpoint failed: ${errorMessage(error)}`),
+    );
+    execution.coordinator.on("snapshot-written", (id: number, directory: string) =>
+      this.emit("snapshot-written", id, directory),
+    );
+    execution.coordinator.on("barrier-injected", (id: number) => this.emit("barrier-injected", id));
+    this.setState("RUNNING");
+    this.emit("running");
+    return Promise.race([ended, execution.failure]);
+  }
+
+  /**
+   * The stop protocol shared by stop (suspend or drain) and end of input: barrier, complete
+   * snapshot, then commit synchronously, record the confirmed commits, end FINISHED.
+   */
+  private async finish(
+    execution: Execution,
+    how: { savepoint: boolean; drain: boolean; targetDirectory?: string },
+  ): Promise<string> {
+    this.stopping = how.savepoint ? (how.drain ? "stop with drain" : "stop") : "end of input";
+    const completed = await execution.coordinator
+      .trigger({
+        savepoint: how.savepoint,
+        stop: how.drain ? "drain" : "suspend",
+        targetDirectory: how.targetDirectory ?? this.storage.defaultSavepointDirectory,
+      })
+      .catch((error: unknown) => {
+        if (how.drain) {
+          // The MAX watermark is out: the job cannot go back to running, so it fails over.
+          execution.fail(error);
+        } else {
+          this.stopping = undefined;
+          execution.resume();
+        }
+        throw new BerthError("SAVEPOINT_FAILED", `the stop's savepoint failed: ${errorMessage(error)}`, {
+          cause: error,
+        });
+      });
+    const total = execution.pendingCommits(completed.checkpointId);
+    this.emit("commits", 0, total);
+    const progress = setInterval(
+      () => this.emit("commits", total - execution.pendingCommits(completed.checkpointId), total),
+      200,
+    );
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        execution.commitUpTo(completed),
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(
+            () =>
+              reject(
+                new BerthError(
+                  "COMMIT_DEADLINE_EXCEEDED",
+                  `commits of ${completed.directory} did not finish within ${this.settings.commitDeadlineMs} ms; ${PENDING_COMMITS_MESSAGE}`,
+                ),
+              ),
+            this.settings.commitDeadlineMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      execution.fail(error);
+      throw error;
+    } finally {
+      clearInterval(progress);
+      clearTimeout(deadline);
+    }
+    this.emit("commits", total, total);
+    await this.storage.recordConfirmedCommits(completed.directory, execution.confirmed);
+    this.endExecution?.({ kind: "finished", savepoint: completed.directory });
+    return completed.directory;
+  }
+
+  private runningExecution(action: string): Execution {
+    const execution = this.execution;
+    if (this.jobState !== "RUNNING" || !execution) {
+      throw new BerthError(
+        "STOP_REJECTED",
+        `cannot ${action} job ${this.jobId}: it is ${this.jobState}, not RUNNING`,
+      );
+    }
+    if (this.stopping) {
+      throw new BerthError(
+        "STOP_REJECTED",
+        `cannot ${action} job ${this.jobId}: a ${this.stopping} is already in progress`,
+      );
+    }
+    return execution;
+  }
+
+  /** Stop with savepoint: suspend (default) or drain. Resolves with the savepoint's directory once FINISHED. */
+  async stop(request: StopRequest): Promise<string> {
+    const execution = this.runningExecution(request.drain ? "stop with drain" : "stop");
+    const savepoint = await this.finish(execution, {
+      savepoint: true,
+      drain: request.drain,
+      ...(request.targetDirectory ? { targetDirectory: request.targetDirectory } : {}),
+    });
+    await this.run();
+    return savepoint;
+  }
+
+  /** A savepoint while the job keeps running; its committables commit with the next checkpoint. */
+  async savepoint(targetDirectory?: string): Promise<string> {
+    const execution = this.runningExecution("take a savepoint of");
+    const completed = await execution.coordinator.trigger({
+      savepoint: true,
+      stop: "none",
+      targetDirectory: targetDirectory ?? this.storage.defaultSavepointDirectory,
+    });
+    return completed.directory;
+  }
+
+  /** Cancels the job: no savepoint, nothing committed beyond completed checkpoints. */
+  async cancel(): Promise<JobResult> {
+    this.endExecution?.({ kind: "canceled" });
+    return this.run();
+  }
+}

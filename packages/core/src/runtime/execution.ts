@@ -1,0 +1,451 @@
+/**
+ * One execution attempt of a job: the subtasks of every vertex wired by bounded channels,
+ * state restored from a restore point, sinks recovered (restored committables committed,
+ * lingering transactions aborted) before any writer opens, and the checkpoint coordinator.
+ * A failover tears the attempt down and builds a new one from the latest checkpoint.
+ */
+import { createHash } from "node:crypto";
+import {
+  CheckpointCoordinator,
+  type CompletedCheckpoint,
+  type TriggerRequest,
+} from "../checkpoint/checkpoint-coordinator.js";
+import type { CheckpointStorage } from "../checkpoint/checkpoint-storage.js";
+import type {
+  CheckpointMetadata,
+  StateFileHandle,
+  StoredCommittable,
+  SubtaskStateFile,
+} from "../checkpoint/metadata.js";
+import type { RestorePoint } from "../checkpoint/restore-point.js";
+import { BerthError, CommitFailedPermanentlyError } from "../errors.js";
+import { faultPoint } from "../fault-injection.js";
+import type { Pipeline, SinkVertex, Vertex } from "../pipeline/pipeline.js";
+import { type CommitSettings, commitWithRetry, describeCommittable } from "../sink/commit-with-retry.js";
+import type { Committer, Json, SinkContext, SinkLog } from "../sink/sink.js";
+import { SinkOperator } from "../sink/sink-operator.js";
+import { inRange, keyGroupRange } from "../state/key-groups.js";
+import type { StateBackend, StateEntry } from "../state/state-backend.js";
+import { Channel } from "./channel.js";
+import { InputGate } from "./input-gate.js";
+import type { Output, StreamOperator } from "./operator.js";
+import { discardingOutput, RoutingOutput } from "./routing-output.js";
+import type { StreamElement } from "./stream-element.js";
+import { OperatorSubtask, SourceSubtask } from "./subtask.js";
+
+export interface ExecutionSettings extends CommitSettings {
+  readonly jobId: string;
+  readonly attemptId: string;
+  readonly backend: StateBackend;
+  readonly storage: CheckpointStorage;
+  readonly restorePoint: RestorePoint | undefined;
+  readonly allowNonRestoredState: boolean;
+  /** Go on when a restored committable fails for a known permanent reason (logged loudly). */
+  readonly skipFailedCommittables: boolean;
+  readonly channelCapacity: number;
+  readonly checkpointTimeoutMs: number;
+  readonly retainedCheckpoints: number;
+  readonly sdkVersion: string;
+  readonly log: SinkLog;
+}
+
+/** The sink prefix when the user set none: pipeline name, sink uid and target identity — never a per-run id. */
+export function defaultSinkPrefix(pipeline: string, uid: string, targetIdentity: string): string {
+  const target = createHash("sha256").update(targetIdentity).digest("hex").slice(0, 8);
+  return `${pipeline}-${uid}-${target}`;
+}
+
+class FanOutOutput implements Output {
+  constructor(private readonly outputs: RoutingOutput[]) {}
+  emit(value: unknown, timestamp: number | undefined): void | Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const output of this.outputs) {
+      const p = output.emit(value, timestamp);
+      if (p) pending.push(p);
+    }
+    if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+  }
+  async broadcast(element: StreamElement): Promise<void> {
+    for (const output of this.outputs) await output.broadcast(element);
+  }
+}
+
+interface SinkRuntime {
+  readonly vertex: SinkVertex;
+  readonly context: SinkContext;
+  readonly committers: Committer<Json>[];
+  readonly operators: SinkOperator[];
+}
+
+export class Execution {
+  readonly coordinator: CheckpointCoordinator;
+  readonly sources: SourceSubtask[] = [];
+  readonly subtasks: OperatorSubtask[] = [];
+  readonly sinks: SinkRuntime[] = [];
+  private readonly channels: Channel[] = [];
+  private readonly closers: (() => Promise<void> | void)[] = [];
+  private failWith: ((error: unknown) => void) | undefined;
+  /** Rejects with the first error of any subtask or commit. */
+  readonly failure: Promise<never>;
+  private readonly endedSources = new Set<SourceSubtask>();
+  /** Called once every source subtask reached end of input. */
+  onAllSourcesEnded: (() => void) | undefined;
+  /** Committables confirmed committed in this attempt. */
+  readonly confirmed: string[] = [];
+
+  private constructor(
+    private readonly pipeline: Pipeline,
+    private readonly settings: ExecutionSettings,
+  ) {
+    this.failure = new Promise<never>((_, reject) => {
+      this.failWith = reject;
+    });
+    this.failure.catch(() => undefined);
+    const restoredId = settings.restorePoint?.metadata.checkpointId ?? 0;
+    this.coordinator = new CheckpointCoordinator(
+      settings.storage,
+      {
+        subtaskKeys: () => [...this.sources, ...this.subtasks].map((s) => s.key),
+        injectBarrier: (barrier) => {
+          for (const source of this.sources) source.triggerBarrier(barrier);
+        },
+        metadataFor: (request, id, acks) => this.metadataFor(request, id, acks),
+      },
+      restoredId,
+      { timeoutMs: settings.checkpointTimeoutMs, retained: settings.retainedCheckpoints },
+    );
+  }
+
+  fail(error: unknown): void {
+    this.failWith?.(error);
+  }
+
+  static async create(pipeline: Pipeline, settings: ExecutionSettings): Promise<Execution> {
+    const execution = new Execution(pipeline, settings);
+    try {
+      execution.checkRestorePoint();
+      await execution.recoverSinks();
+      await execution.build();
+    } catch (error) {
+      await execution.teardown();
+      throw error;
+    }
+    return execution;
+  }
+
+  private checkRestorePoint(): void {
+    const restore = this.settings.restorePoint;
+    if (!restore) return;
+    const { metadata } = restore;
+    if (metadata.maxParallelism !== this.pipeline.maxParallelism) {
+      throw new BerthError(
+        "RESTORE_FAILED",
+        `${restore.directory} was taken with max parallelism ${metadata.maxParallelism}, the pipeline has ${this.pipeline.maxParallelism}; the max parallelism of a job cannot change`,
+      );
+    }
+    const uids = new Set(this.pipeline.vertices.map((v) => v.uid));
+    const orphaned = metadata.operators.filter((o) => !uids.has(o.uid)).map((o) => o.uid);
+    if (orphaned.length > 0 && !this.settings.allowNonRestoredState) {
+      throw new BerthError(
+        "STATE_NOT_RESTORED",
+        `${restore.directory} holds state for operators the pipeline no longer has (uid ${orphaned.join(", ")}); restore with --allow-non-restored-state to drop it`,
+      );
+    }
+  }
+
+  private sinkContext(vertex: SinkVertex): SinkContext {
+    const sinkPrefix =
+      vertex.sinkPrefix ?? defaultSinkPrefix(this.pipeline.name, vertex.uid, vertex.sink.targetIdentity());
+    return {
+      sinkPrefix,
+      uid: vertex.uid,
+      parallelism: vertex.parallelism,
+      attemptId: this.settings.attemptId,
+      log: this.settings.log,
+    };
+  }
+
+  /** Commits the restored committables (idempotently), then aborts lingering transactions. */
+  private async recoverSinks(): Promise<void> {
+    const restore = this.settings.restorePoint;
+    for (const vertex of this.pipeline.vertices) {
+      if (vertex.kind !== "sink") continue;
+      const context = this.sinkContext(vertex);
+      await vertex.sink.validate?.({ checkpointIntervalMs: 0 });
+      const stored = restore?.metadata.sinks.find((s) => s.uid === vertex.uid);
+      const restored: StoredCommittable[] = [];
+      for (const c of stored?.committables ?? []) {
+        if (restore?.confirmedCommits.has(c.id)) continue;
+        restored.push(
+          stored && stored.committableVersion !== vertex.sink.committableVersion
+            ? this.upgrade(vertex, stored.committableVersion, c)
+            : c,
+        );
+      }
+      if (restored.length > 0) {
+        const committer = await vertex.sink.createCommitter(context);
+        try {
+          for (const c of restored) await this.commitRestored(committer, c);
+        } finally {
+          await committer.close();
+        }
+      }
+      const writerStates = (restore?.states.get(vertex.uid) ?? []).flatMap((f) => f.operatorState as Json[]);
+      await vertex.sink.abortLingering({
+        ...context,
+        restoredCommittables: restored.map((c) => c.committable as Json),
+        restoredWriterStates: writerStates,
+      });
+    }
+  }
+
+  private upgrade(vertex: SinkVertex, version: number, stored: StoredCommittable): StoredCommittable {
+    if (!vertex.sink.upgradeCommittable) {
+      throw new BerthError(
+        "RESTORE_FAILED",
+        `sink "${vertex.uid}" stores committables in version ${vertex.sink.committableVersion}, the restore point holds version ${version} and the sink cannot upgrade them`,
+      );
+    }
+    return { ...stored, committable: vertex.sink.upgradeCommittable(version, stored.committable as Json) };
+  }
+
+  private async commitRestored(committer: Committer<Json>, stored: StoredCommittable): Promise<void> {
+    try {
+      faultPoint("during-restore-commit");
+      await commitWithRetry(committer, stored, this.settings);
+    } catch (error) {
+      if (error instanceof CommitFailedPermanentlyError && this.settings.skipFailedCommittables) {
+        this.settings.log.warn(
+          `SKIPPING a committable that cannot be committed; its records are LOST: ${describeCommittable(stored)}`,
+          {
+            reason: error.message,
+          },
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private restoredState(vertex: Vertex): SubtaskStateFile[] | undefined {
+    return this.settings.restorePoint?.states.get(vertex.uid);
+  }
+
+  private async build(): Promise<void> {
+    const { pipeline, settings } = this;
+    const outputs = new Map<number, RoutingOutput[][]>(); // vertex index → per subtask → one per consumer
+    const gates = new Map<number, Channel[][]>(); // vertex index → per subtask → input channels
+    for (const v of pipeline.vertices) {
+      outputs.set(
+        v.index,
+        Array.from({ length: v.parallelism }, () => []),
+      );
+      gates.set(
+        v.index,
+        Array.from({ length: v.parallelism }, () => []),
+      );
+    }
+    for (const v of pipeline.vertices) {
+      if (v.kind === "source") continue;
+      const upstream = pipeline.vertices[v.input.vertex] as Vertex;
+      const forward = v.input.partitioning.kind === "forward";
+      for (let u = 0; u < upstream.parallelism; u++) {
+        const toDownstream: Channel[] = [];
+        for (let d = 0; d < v.parallelism; d++) {
+          if (forward && u !== d) continue;
+          const channel = new Channel(settings.channelCapacity);
+          this.channels.push(channel);
+          toDownstream.push(channel);
+          gates.get(v.index)?.[d]?.push(channel);
+        }
+        outputs
+          .get(upstream.index)
+          ?.[u]?.push(new RoutingOutput(toDownstream, v.input.partitioning, pipeline.maxParallelism));
+      }
+    }
+    for (const v of pipeline.vertices) {
+      const restored = this.restoredState(v);
+      const operatorStates = restored?.flatMap((f) => f.operatorState as Json[]);
+      const vertexOutputs = outputs.get(v.index) ?? [];
+      if (v.kind === "source") {
+        const splits = operatorStates ?? (await v.source.initialSplits(v.parallelism));
+        for (let i = 0; i < v.parallelism; i++) {
+          const reader = await v.source.createReader(
+            { subtask: i, parallelism: v.parallelism },
+            splits.filter((_, j) => j % v.parallelism === i),
+          );
+          const subtask = new SourceSubtask(
+            v.uid,
+            i,
+            new FanOutOutput(vertexOutputs[i] ?? []),
+            this.coordinator,
+            reader,
+            v.watermarks,
+            {
+              ended: (s) => this.sourceEnded(s),
+            },
+          );
+          this.closers.push(() => subtask.close());
+          this.sources.push(subtask);
+        }
+        continue;
+      }
+      const sinkRuntime = v.kind === "sink" ? await this.sinkRuntime(v) : undefined;
+      for (let i = 0; i < v.parallelism; i++) {
+        const range = keyGroupRange(i, pipeline.maxParallelism, v.parallelism);
+        const store = settings.backend.createStore(`${v.uid}-${i}-${settings.attemptId}`);
+        this.closers.push(() => store.close());
+        const keyed = (restored ?? [])
+          .flatMap((f) => f.keyed as StateEntry[])
+          .filter((e) => inRange(e.keyGroup, range));
+        store.load(keyed);
+        const operator: StreamOperator = sinkRuntime
+          ? this.sinkOperator(sinkRuntime, i)
+          : (v as { createOperator: () => StreamOperator }).createOperator();
+        const output = v.kind === "sink" ? discardingOutput : new FanOutOutput(vertexOutputs[i] ?? []);
+        const subtask = new OperatorSubtask(
+          v.uid,
+          i,
+          output,
+          this.coordinator,
+          new InputGate(gates.get(v.index)?.[i] ?? []),
+          operator,
+          store,
+        );
+        await operator.open(
+          {
+            uid: v.uid,
+            subtask: i,
+            parallelism: v.parallelism,
+            maxParallelism: pipeline.maxParallelism,
+            keyGroups: range,
+            state: store,
+            enqueueMail: (task) => subtask.enqueueMail(task),
+            isHalted: () => subtask.halted,
+          },
+          (operatorStates ?? []).filter((_, j) => j % v.parallelism === i),
+        );
+        this.closers.push(() => operator.close());
+        this.subtasks.push(subtask);
+      }
+    }
+  }
+
+  private async sinkRuntime(vertex: SinkVertex): Promise<SinkRuntime> {
+    const context = this.sinkContext(vertex);
+    const committers: Committer<Json>[] = [];
+    for (let i = 0; i < vertex.parallelism; i++) {
+      const committer = await vertex.sink.createCommitter(context);
+      this.closers.push(() => committer.close());
+      committers.push(committer);
+    }
+    const runtime = { vertex, context, committers, operators: [] };
+    this.sinks.push(runtime);
+    return runtime;
+  }
+
+  private sinkOperator(runtime: SinkRuntime, subtask: number): SinkOperator {
+    const operator = new SinkOperator({
+      ...this.settings,
+      sink: runtime.vertex.sink,
+      context: runtime.context,
+      committer: runtime.committers[subtask] as Committer<Json>,
+      restoredCheckpointId: this.settings.restorePoint?.metadata.checkpointId ?? 0,
+      onCommitted: (stored) => this.confirmed.push(stored.id),
+    });
+    runtime.operators.push(operator);
+    return operator;
+  }
+
+  private metadataFor(
+    request: TriggerRequest,
+    checkpointId: number,
+    acks: ReadonlyMap<string, { handle: StateFileHandle; committables?: StoredCommittable[] }>,
+  ): CheckpointMetadata {
+    const operators = this.pipeline.vertices.map((v) => ({
+      uid: v.uid,
+      parallelism: v.parallelism,
+      subtasks: Array.from({ length: v.parallelism }, (_, i) => {
+        const ack = acks.get(`${v.uid}#${i}`);
+        if (!ack)
+          throw new BerthError(
+            "CHECKPOINT_FAILED",
+            `checkpoint ${checkpointId} lacks the state of ${v.uid}#${i}`,
+          );
+        return ack.handle;
+      }),
+    }));
+    const sinks = this.sinks.map(({ vertex, context }) => ({
+      uid: vertex.uid,
+      kind: vertex.sink.kind,
+      sinkPrefix: context.sinkPrefix,
+      committableVersion: vertex.sink.committableVersion,
+      committables: Array.from(
+        { length: vertex.parallelism },
+        (_, i) => acks.get(`${vertex.uid}#${i}`)?.committables ?? [],
+      )
+        .flat()
+        .sort((a, b) => a.checkpointId - b.checkpointId || a.subtask - b.subtask),
+    }));
+    return {
+      magic: "berth-checkpoint",
+      formatVersion: 1,
+      kind: request.savepoint ? "savepoint" : "checkpoint",
+      format: "canonical",
+      backend: this.settings.backend.kind,
+      jobId: this.settings.jobId,
+      pipeline: this.pipeline.name,
+      checkpointId,
+      createdAt: new Date().toISOString(),
+      sdkVersion: this.settings.sdkVersion,
+      maxParallelism: this.pipeline.maxParallelism,
+      stop: request.stop,
+      operators,
+      sinks,
+    };
+  }
+
+  private sourceEnded(source: SourceSubtask): void {
+    this.endedSources.add(source);
+    if (this.endedSources.size === this.sources.length) this.onAllSourcesEnded?.();
+  }
+
+  /** Starts every subtask loop; any error fails the execution. */
+  start(): void {
+    for (const subtask of [...this.sources, ...this.subtasks]) {
+      subtask.run().catch((error: unknown) => this.fail(error));
+    }
+  }
+
+  /** Commits every pending committable up to checkpoint `id` on every sink subtask. */
+  commitUpTo(completed: CompletedCheckpoint): Promise<void> {
+    const id = completed.checkpointId;
+    return Promise.all(
+      this.sinks.flatMap((s) => s.operators.map((o) => o.notifyCheckpointComplete(id))),
+    ).then(() => undefined);
+  }
+
+  /** Committables up to `id` not yet confirmed, over all sinks. */
+  pendingCommits(id: number): number {
+    return this.sinks.reduce((n, s) => n + s.operators.reduce((m, o) => m + o.pendingUpTo(id), 0), 0);
+  }
+
+  /** A stop's savepoint failed: sources fetch again from the barrier, timers may fire. */
+  resume(): void {
+    for (const s of this.sources) s.resume();
+    for (const s of this.subtasks) s.resume();
+  }
+
+  async teardown(): Promise<void> {
+    this.coordinator.shutdown();
+    for (const s of [...this.sources, ...this.subtasks]) s.cancel();
+    for (const c of this.channels) c.close();
+    for (const close of this.closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        this.settings.log.warn("closing a subtask failed", { error: String(error) });
+      }
+    }
+  }
+}

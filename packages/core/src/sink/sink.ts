@@ -1,0 +1,103 @@
+/**
+ * The two-phase-commit sink contract (DESIGN.md, "The sink contract").
+ *
+ * A connector author implements a {@link Sink}: a {@link SinkWriter} per subtask that writes
+ * into the current transaction and pre-commits it on a checkpoint barrier, and a
+ * {@link Committer} that commits a committable idempotently once the checkpoint holding it
+ * is complete. The core does all bookkeeping: it stores committables in checkpoints,
+ * commits them in checkpoint order per subtask, retries, classifies failures, recommits
+ * them on restore and asks the sink to clean up lingering transactions.
+ */
+import type { CommitOutcome } from "./commit-outcome.js";
+
+/** JSON-serializable value: what committables and writer state must be. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface SinkContext {
+  /** Stable across restores of one logical job; every name that proves a commit starts with it. */
+  readonly sinkPrefix: string;
+  /** The sink operator's uid. */
+  readonly uid: string;
+  /** Number of sink subtasks of this run. */
+  readonly parallelism: number;
+  /** New at every start and every in-process restart; part of every transaction name. */
+  readonly attemptId: string;
+  readonly log: SinkLog;
+}
+
+export interface SinkWriterContext extends SinkContext {
+  readonly subtask: number;
+  /**
+   * Id of the checkpoint that will close the transaction opened now. Transactions open
+   * lazily, for the first record after a barrier, so call this when opening one.
+   */
+  currentCheckpointId(): number;
+}
+
+export interface SinkLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SinkWriter<T, C extends Json> {
+  /** Buffer or send the record into the current transaction (opened lazily). */
+  write(record: T): void | Promise<void>;
+  /** Make everything written durable at the target. `endOfInput` is true on drain or end of input. */
+  flush(endOfInput: boolean): Promise<void>;
+  /**
+   * Close the current transaction in a pre-committed state (durable, invisible) and return
+   * its committables; none when the transaction received no record.
+   */
+  prepareCommit(): Promise<C[]>;
+  /**
+   * Called with committables whose commit is confirmed and recorded as such in a completed
+   * checkpoint, so no restore can recommit them: their transaction names may be reused.
+   */
+  commitsSettled?(committables: C[]): void;
+  /** Writer state kept in the checkpoint beside the committables (optional). */
+  snapshotState?(checkpointId: number): Json;
+  /** Release resources. An open transaction that was never pre-committed may be aborted. */
+  close(): Promise<void>;
+}
+
+export interface Committer<C extends Json> {
+  /**
+   * Make the committable's transaction visible. Must be idempotent: committing an already
+   * committed committable answers `alreadyCommitted`, never writes twice. Thrown errors
+   * count as failed for an unknown reason.
+   */
+  commit(committable: C): Promise<CommitOutcome>;
+  close(): Promise<void>;
+}
+
+export interface RecoverContext<C extends Json> extends SinkContext {
+  /**
+   * Committables of the restored checkpoint, already committed by the core before this
+   * call. Everything else the target holds under the sink prefix is lingering.
+   */
+  readonly restoredCommittables: readonly C[];
+  /** Writer states of the restored checkpoint, by the subtask that wrote them. */
+  readonly restoredWriterStates: readonly Json[];
+}
+
+export interface Sink<T, C extends Json = Json> {
+  /** Short name of the target kind for logs and default prefixes, e.g. "file", "kafka". */
+  readonly kind: string;
+  /** Version of the committable's serialized form; bump it when the shape changes. */
+  readonly committableVersion: number;
+  /** Identity of the target (no secrets), used to derive the default sink prefix. */
+  targetIdentity(): string;
+  /** Turns a stored committable of `version` into the current shape, or throws when it cannot. */
+  upgradeCommittable?(version: number, stored: Json): C;
+  /** Validates the sink's options against the job's settings before anything runs. */
+  validate?(settings: { checkpointIntervalMs: number }): Promise<void>;
+  createWriter(context: SinkWriterContext, restoredState: Json | undefined): Promise<SinkWriter<T, C>>;
+  createCommitter(context: SinkContext): Promise<Committer<C>>;
+  /**
+   * Lingering transaction cleanup: abort every transaction the target holds under the sink
+   * prefix that is not one of the restored committables, including those of subtasks that
+   * no longer exist. Called once per start, after restored committables are committed and
+   * before any writer opens.
+   */
+  abortLingering(context: RecoverContext<C>): Promise<void>;
+}
