@@ -52,6 +52,10 @@ async function precommit(
   }
 }
 
+function evidence(what: string, value: unknown): void {
+  if (process.env.BERTH_EVIDENCE) console.log(`[evidence] ${what}: ${JSON.stringify(value)}`);
+}
+
 afterAll(async () => {
   await raw.close();
   await client.close();
@@ -62,8 +66,25 @@ describe("EndTxn answers of the coordinator", () => {
     const topic = uniqueName("answers-commit");
     await createTopic(kafka, topic);
     const tx = await precommit(topic, `${uniqueName("sink")}-0-0`, 3);
+    expect(await client.describeTransaction(tx.transactionalId)).toMatchObject({
+      state: "Ongoing",
+      producerId: tx.producerId,
+      producerEpoch: tx.producerEpoch,
+      topics: [{ topic, partitions: [0] }],
+    });
+    const ongoing = await client.listTransactions(["Ongoing"]);
+    expect(ongoing).toContainEqual({
+      transactionalId: tx.transactionalId,
+      producerId: tx.producerId,
+      state: "Ongoing",
+    });
     expect(await answer(tx, true)).toBe("NONE");
     expect(await settledAnswer(tx, true)).toBe("NONE");
+    expect(await client.describeTransaction(tx.transactionalId)).toMatchObject({
+      state: "CompleteCommit",
+      producerId: tx.producerId,
+      producerEpoch: tx.producerEpoch,
+    });
     expect(await settledAnswer(tx, false)).toBe("INVALID_TXN_STATE");
   });
 
@@ -72,6 +93,9 @@ describe("EndTxn answers of the coordinator", () => {
     await createTopic(kafka, topic);
     const tx = await precommit(topic, `${uniqueName("sink")}-0-0`, 3);
     await client.fenceTransactionalId(tx.transactionalId, { transactionTimeoutMs: 60_000 });
+    const described = await client.describeTransaction(tx.transactionalId);
+    evidence("after fence", described);
+    expect(described.producerEpoch).toBeGreaterThan(tx.producerEpoch);
     expect(await answer(tx, true)).toBe("INVALID_PRODUCER_EPOCH");
     expect(await answer(tx, false)).toBe("INVALID_PRODUCER_EPOCH");
   });
@@ -87,6 +111,9 @@ describe("EndTxn answers of the coordinator", () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(await client.readTransactionOutcome(tx)).toEqual({ kind: "aborted" });
+    const described = await client.describeTransaction(tx.transactionalId);
+    evidence("after timeout", described);
+    expect(described.producerEpoch).toBeGreaterThan(tx.producerEpoch);
     expect(await settledAnswer(tx, true)).toBe("INVALID_PRODUCER_EPOCH");
     expect(await client.resumeAndCommit(tx)).toMatchObject({ kind: "failedKnown", code: "aborted" });
     const { anchor: _anchor, ...bare } = tx;
@@ -97,6 +124,7 @@ describe("EndTxn answers of the coordinator", () => {
   it("unknown transactional id, or a producer id it does not hold: INVALID_PRODUCER_ID_MAPPING", async () => {
     const unknown = { transactionalId: `${uniqueName("sink")}-9-9`, producerId: "123456", producerEpoch: 0 };
     expect(await answer(unknown, true)).toBe("INVALID_PRODUCER_ID_MAPPING");
+    evidence("unknown id", await client.describeTransaction(unknown.transactionalId));
     expect(await client.resumeAndCommit(unknown)).toMatchObject({
       kind: "failedKnown",
       code: "producerIdChanged",

@@ -14,6 +14,7 @@ export {
   parsePreparedTransaction,
   type TransactionAnchor,
 } from "./prepared-transaction.js";
+export type { TransactionDescription, TransactionListing, TransactionState } from "./transaction-admin.js";
 export {
   type ProducerIdentity,
   TransactionClient,

@@ -27,6 +27,10 @@ export interface KjsLogger {
 /** kafkajs/src/broker: one connection-pooled broker. */
 export interface KjsBroker {
   readonly nodeId: number | string | null;
+  /** ApiVersions of the broker, by api key (filled once connected). */
+  readonly versions: Record<number, { minVersion: number; maxVersion: number }> | null;
+  /** kafkajs/src/network/connectionPool: frames a request, matches its response. */
+  readonly connectionPool: { send(protocolRequest: KjsProtocolRequest): Promise<unknown> };
   addPartitionsToTxn(request: {
     transactionalId: string;
     producerId: string;
@@ -47,6 +51,12 @@ export interface KjsBroker {
     maxBytes: number;
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
   }): Promise<KjsFetchResponse>;
+}
+
+/** A request as kafkajs's connection sends it: header v1 (api key, version, correlation id, client id), then `encode()`. */
+export interface KjsProtocolRequest {
+  request: { apiKey: number; apiVersion: number; apiName: string; encode(): Promise<unknown> };
+  response: { decode(payload: Buffer): Promise<unknown>; parse(decoded: never): Promise<unknown> };
 }
 
 export interface KjsFetchResponse {
@@ -88,6 +98,7 @@ export interface KjsCluster {
   findGroupCoordinator(request: { groupId: string; coordinatorType: number }): Promise<KjsBroker>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(request: { nodeId: string }): Promise<KjsBroker>;
+  getNodeIds(): (number | string)[];
   readonly retry: unknown;
 }
 
@@ -173,6 +184,8 @@ export interface KafkajsInternals {
   readonly connectionStatus: { CONNECTED: string; DISCONNECTING: string; DISCONNECTED: string };
   readonly coordinatorTypes: { GROUP: number; TRANSACTION: number };
   readonly isolationLevel: { READ_UNCOMMITTED: number; READ_COMMITTED: number };
+  /** Wraps raw request body bytes the way kafkajs's request framing expects (an Encoder). */
+  wrapBody(body: Buffer): unknown;
   /** A new cluster (own broker pool and connections) configured like `kafka`'s producers. */
   createCluster(kafka: Kafka): KjsCluster;
   loggerOf(kafka: Kafka): KjsLogger;
@@ -188,6 +201,8 @@ export const KAFKAJS_INTERNAL_MODULES = {
   connectionStatus: "kafkajs/src/network/connectionStatus.js",
   coordinatorTypes: "kafkajs/src/protocol/coordinatorTypes.js",
   isolationLevel: "kafkajs/src/protocol/isolationLevel.js",
+  encoder: "kafkajs/src/protocol/encoder.js",
+  connectionPool: "kafkajs/src/network/connectionPool.js",
   cluster: "kafkajs/src/cluster/index.js",
   broker: "kafkajs/src/broker/index.js",
   client: "kafkajs/src/index.js",
@@ -224,6 +239,7 @@ export const CLUSTER_METHODS = [
   "findGroupCoordinator",
   "findLeaderForPartitions",
   "findBroker",
+  "getNodeIds",
 ] as const;
 
 export const BROKER_METHODS = ["addPartitionsToTxn", "endTxn", "fetch", "initProducerId"] as const;
@@ -300,6 +316,8 @@ export function checkKafkajsInternals(): string[] {
     for (const name of names) fn(path, `prototype.${name}`, cls.prototype?.[name]);
   };
   protoMethods(KAFKAJS_INTERNAL_MODULES.cluster, CLUSTER_METHODS);
+  protoMethods(KAFKAJS_INTERNAL_MODULES.encoder, ["writeBuffer"]);
+  protoMethods(KAFKAJS_INTERNAL_MODULES.connectionPool, ["send"]);
   protoMethods(KAFKAJS_INTERNAL_MODULES.broker, BROKER_METHODS);
   const client = tryRequire(KAFKAJS_INTERNAL_MODULES.client) as (new (config: object) => object) | undefined;
   if (typeof client === "function") {
@@ -342,6 +360,10 @@ function load(): KafkajsInternals {
     ).CONNECTION_STATUS,
     coordinatorTypes: require(m.coordinatorTypes) as KafkajsInternals["coordinatorTypes"],
     isolationLevel: require(m.isolationLevel) as KafkajsInternals["isolationLevel"],
+    wrapBody(body) {
+      const Encoder = require(m.encoder) as new () => { writeBuffer(b: Buffer): unknown };
+      return new Encoder().writeBuffer(body);
+    },
     createCluster(kafka) {
       const symbol = findSymbol(kafka, CREATE_CLUSTER_SYMBOL);
       if (!symbol) {

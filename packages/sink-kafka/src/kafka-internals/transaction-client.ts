@@ -12,6 +12,13 @@ import { type KafkajsInternals, type KjsCluster, kafkajsInternals } from "./kafk
 import { type AbortOutcome, type CommitOutcome, classifyEndTxnError, errorText } from "./outcomes.js";
 import { describePreparedTransaction, type PreparedTransaction } from "./prepared-transaction.js";
 import {
+  describeTransaction,
+  listTransactions,
+  type TransactionDescription,
+  type TransactionListing,
+  type TransactionState,
+} from "./transaction-admin.js";
+import {
   DEFAULT_TRANSACTION_LOG_OPTIONS,
   type LoggedOutcome,
   readTransactionOutcome,
@@ -155,6 +162,26 @@ export class TransactionClient {
     });
     await eos.initProducerId();
     return { producerId: String(eos.getProducerId()), producerEpoch: eos.getProducerEpoch() };
+  }
+
+  /**
+   * The coordinator's view of a transactional id (DescribeTransactions, Kafka >= 3.0): state,
+   * producer id and epoch, partitions. Diagnostics only: it describes the id's *latest*
+   * transaction, so it cannot prove how an older one under the same epoch ended.
+   */
+  async describeTransaction(transactionalId: string): Promise<TransactionDescription> {
+    await this.#connect();
+    return describeTransaction(this.#internals, this.#cluster, transactionalId);
+  }
+
+  /**
+   * Transactional ids every broker coordinates (ListTransactions, Kafka >= 3.0), optionally
+   * only those in the given states — e.g. `["Ongoing"]` under a sink prefix for lingering
+   * transaction cleanup.
+   */
+  async listTransactions(states: readonly TransactionState[] = []): Promise<TransactionListing[]> {
+    await this.#connect();
+    return listTransactions(this.#internals, this.#cluster, states);
   }
 
   /** The transaction's fate as the log tells it (exposed for diagnostics and tests). */
