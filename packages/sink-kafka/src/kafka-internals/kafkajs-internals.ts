@@ -99,7 +99,6 @@ export interface KjsCluster {
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(request: { nodeId: string }): Promise<KjsBroker>;
   getNodeIds(): (number | string)[];
-  readonly retry: unknown;
 }
 
 /** The per-producer transaction manager of kafkajs/src/producer/eosManager. */
@@ -189,6 +188,8 @@ export interface KafkajsInternals {
   /** A new cluster (own broker pool and connections) configured like `kafka`'s producers. */
   createCluster(kafka: Kafka): KjsCluster;
   loggerOf(kafka: Kafka): KjsLogger;
+  /** The `retry` option the `Kafka` client was built with (kafkajs hands it to its producers). */
+  retryOptionsOf(kafka: Kafka): object;
 }
 
 /** Module paths inside the kafkajs package that Berth loads. The version guard test lists them. */
@@ -210,6 +211,8 @@ export const KAFKAJS_INTERNAL_MODULES = {
 
 /** The description of kafkajs's private `Symbol` on a `Kafka` client that builds clusters. */
 const CREATE_CLUSTER_SYMBOL = "private:Kafka:createCluster";
+/** The description of kafkajs's private `Symbol` holding the client's `retry` option. */
+const CLUSTER_RETRY_SYMBOL = "private:Kafka:clusterRetry";
 
 /** Methods of the eosManager object that Berth calls or that kafkajs's send path calls. */
 export const EOS_MANAGER_METHODS = [
@@ -325,6 +328,9 @@ export function checkKafkajsInternals(): string[] {
     if (!findSymbol(probe, CREATE_CLUSTER_SYMBOL)) {
       problems.push(`${KAFKAJS_INTERNAL_MODULES.client}: Kafka has no ${CREATE_CLUSTER_SYMBOL} symbol`);
     }
+    if (!findSymbol(probe, CLUSTER_RETRY_SYMBOL)) {
+      problems.push(`${KAFKAJS_INTERNAL_MODULES.client}: Kafka has no ${CLUSTER_RETRY_SYMBOL} symbol`);
+    }
   }
   if (typeof eos === "function" && problems.length === 0) {
     // Build an eosManager against a stub cluster (no I/O happens at construction).
@@ -332,7 +338,7 @@ export function checkKafkajsInternals(): string[] {
     const logger = { namespace: () => logger, info: noop, warn: noop, error: noop, debug: noop };
     const manager = (eos as KjsCreateEosManager)({
       logger,
-      cluster: { retry: {} } as unknown as KjsCluster,
+      cluster: {} as unknown as KjsCluster,
       transactional: true,
       transactionalId: "berth-guard",
     }) as unknown as Record<string, unknown>;
@@ -384,6 +390,11 @@ function load(): KafkajsInternals {
     },
     loggerOf(kafka) {
       return kafka.logger() as unknown as KjsLogger;
+    },
+    retryOptionsOf(kafka) {
+      const symbol = findSymbol(kafka, CLUSTER_RETRY_SYMBOL);
+      const retry = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
+      return typeof retry === "object" && retry !== null ? retry : {};
     },
   };
 }

@@ -99,7 +99,8 @@ export class TransactionalProducer {
       partitioner: internals.defaultPartitioner(),
       eosManager: eosForSends,
       idempotent: true,
-      retrier: internals.createRetry({ ...(this.#cluster.retry as object) }),
+      // As kafkajs's producer: the client's retry options.
+      retrier: internals.createRetry({ ...internals.retryOptionsOf(kafka) }),
       getConnectionStatus: () =>
         this.#state === "closed"
           ? internals.connectionStatus.DISCONNECTED
@@ -275,6 +276,8 @@ export class TransactionalProducer {
       }
     }
     await this.#endLocally("abort");
+    // A failed send may have left kafkajs's sequence numbers out of step with the broker.
+    if (this.#failedSend !== undefined) this.#break(this.#failedSend);
   }
 
   /** Disconnects. An open transaction stays open on the broker until fenced or timed out. */
