@@ -5,6 +5,7 @@
  */
 export type { CheckpointMetadata, StoredCommittable } from "./checkpoint/metadata.js";
 export { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
+export { definePipeline, type PipelineContext, type PipelineFactory } from "./cli/pipeline-module.js";
 export { BerthError, type BerthErrorCode, CommitFailedPermanentlyError } from "./errors.js";
 export { armFault, FAULT_POINTS, type FaultPoint, faultPoint } from "./fault-injection.js";
 export type { FileCommittable } from "./file-sink/file-committable.js";

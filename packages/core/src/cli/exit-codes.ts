@@ -1,0 +1,23 @@
+/** Exit codes of the `berth` CLI (documented in docs/cli.md). */
+export const ExitCode = {
+  OK: 0,
+  JOB_FAILED: 1,
+  USAGE: 2,
+  JOB_CANCELED: 3,
+  /** A stop's commits missed their deadline: the savepoint is consistent; restart from it. */
+  PENDING_COMMITS: 4,
+  /** No running job with that id, or it cannot do what was asked (e.g. already stopping). */
+  JOB_NOT_AVAILABLE: 5,
+  /** The savepoint or checkpoint to restore or inspect is unusable. */
+  RESTORE_FAILED: 6,
+} as const;
+
+/** A failure the CLI reports as one line, with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

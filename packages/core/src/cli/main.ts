@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * The `berth` command line. Every failure prints one line saying what went wrong and what
+ * to do, and exits with a documented code (docs/cli.md); `--verbose` adds the stack.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { liveJobs } from "../control/job-registry.js";
+import { SDK_VERSION } from "../version.js";
+import { ControlClient } from "./control-client.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { infoCommand } from "./info-command.js";
+import { runCommand } from "./run-command.js";
+import { triggerCommand } from "./stop-command.js";
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("must be a port number (0–65535)");
+  return n;
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command("berth")
+    .description("Run and control Berth jobs: exactly-once pipelines with graceful stop")
+    .version(SDK_VERSION)
+    .option("--verbose", "log more and print stack traces")
+    .exitOverride();
+
+  program
+    .command("run")
+    .description("run a pipeline in the foreground; exits 0 when the job ends FINISHED")
+    .argument(
+      "<pipeline>",
+      "pipeline module (.ts or .js) whose default export is a Pipeline or definePipeline(...)",
+    )
+    .argument("[pipelineArgs...]", "arguments for the pipeline, after --")
+    .option("--job-id <id>", "job id (default: generated); keep it to restore with --from-latest")
+    .option("-s, --from-savepoint <path>", "restore from this savepoint or checkpoint directory")
+    .option(
+      "--from-latest",
+      "restore the newest complete checkpoint or savepoint of --job-id; fresh start when none",
+    )
+    .addOption(
+      new Option("--claim-mode <mode>", "ownership of the restored savepoint")
+        .choices(["no_claim", "claim", "legacy", "NO_CLAIM", "CLAIM", "LEGACY"])
+        .default("no_claim"),
+    )
+    .option("--allow-non-restored-state", "drop state of operators the pipeline no longer has")
+    .option(
+      "--skip-failed-committables",
+      "go on when a restored committable can never be committed (its records are lost; logged loudly)",
+    )
+    .option(
+      "--checkpoint-dir <dir>",
+      "checkpoint directory",
+      process.env.BERTH_CHECKPOINT_DIR ?? ".berth/checkpoints",
+    )
+    .option(
+      "--checkpoint-interval <ms>",
+      "periodic checkpoint interval in ms (default 5000)",
+      positiveInteger,
+    )
+    .addOption(
+      new Option("--state-backend <kind>", "state backend").choices(["memory", "sqlite"]).default("memory"),
+    )
+    .option("--rest-port <port>", "control plane port on 127.0.0.1 (default: random)", port)
+    .addOption(new Option("--token <token>", "bearer token the control plane requires").env("BERTH_TOKEN"))
+    .action(async (pipeline: string, pipelineArgs: string[], flags) => {
+      setExitCode(await runCommand(pipeline, pipelineArgs, flags, print));
+    });
+
+  const addTriggerOptions = (command: Command) =>
+    command
+      .addOption(
+        new Option("--type <format>", "savepoint format")
+          .choices(["canonical", "native"])
+          .default("canonical"),
+      )
+      .option("--json", "print one JSON object");
+
+  addTriggerOptions(
+    program
+      .command("stop")
+      .description("stop a job with a savepoint (suspend; --drain to fire all event-time timers first)")
+      .argument("<jobId>")
+      .option("--drain", "stop with drain: MAX watermark, all timers and windows fire")
+      .option("--terminate", "alias of --drain")
+      .option(
+        "-p, --savepoint-path <dir>",
+        "directory for the savepoint (default: <checkpoint dir>/savepoints)",
+      ),
+  ).action(async (jobId: string, flags) => {
+    setExitCode(
+      await triggerCommand(
+        "stop",
+        jobId,
+        {
+          drain: flags.drain || flags.terminate,
+          type: flags.type,
+          directory: flags.savepointPath,
+          json: flags.json,
+        },
+        print,
+      ),
+    );
+  });
+
+  addTriggerOptions(
+    program
+      .command("savepoint")
+      .description("take a savepoint while the job keeps running")
+      .argument("<jobId>")
+      .argument("[dir]", "directory for the savepoint (default: <checkpoint dir>/savepoints)")
+      .option("--detached", "print the trigger id and return at once"),
+  ).action(async (jobId: string, dir: string | undefined, flags) => {
+    setExitCode(
+      await triggerCommand(
+        "savepoint",
+        jobId,
+        { type: flags.type, directory: dir, detached: flags.detached, json: flags.json },
+        print,
+      ),
+    );
+  });
+
+  program
+    .command("cancel")
+    .description("cancel a job: no savepoint; nothing beyond its completed checkpoints is committed")
+    .argument("<jobId>")
+    .action(async (jobId: string) => {
+      await ControlClient.forJob(jobId).request("PATCH", `/jobs/${jobId}`);
+      print(`cancel requested for job ${jobId}`);
+    });
+
+  program
+    .command("list")
+    .description("list the jobs running on this machine")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }) => {
+      const jobs = await Promise.all(
+        liveJobs().map(async (j) => {
+          const state = await ControlClient.forJob(j.jobId)
+            .request<{ state: string }>("GET", `/jobs/${j.jobId}`)
+            .then(
+              (r) => r.state,
+              () => "UNKNOWN",
+            );
+          return { jobId: j.jobId, pipeline: j.pipeline, state, pid: j.pid, port: j.port };
+        }),
+      );
+      if (flags.json) print(JSON.stringify(jobs));
+      else if (jobs.length === 0) print("no running jobs");
+      else for (const j of jobs) print(`${j.jobId}  ${j.state}  ${j.pipeline}  pid ${j.pid}  port ${j.port}`);
+    });
+
+  program
+    .command("info")
+    .description("show what a savepoint or checkpoint holds")
+    .argument("<path>")
+    .option("--json", "print JSON")
+    .action(async (path: string, flags: { json?: boolean }) => {
+      setExitCode(await infoCommand(path, flags.json ?? false, print));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const verbose = argv.includes("--verbose");
+  process.env.BERTH_LOG_LEVEL ??= verbose ? "info" : "warn";
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    const code = error instanceof CliError ? error.exitCode : ExitCode.JOB_FAILED;
+    process.stderr.write(`berth: ${(error as Error).message}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return code;
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

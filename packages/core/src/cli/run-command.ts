@@ -1,0 +1,143 @@
+/**
+ * `berth run`: runs a pipeline in the foreground with its control plane and registry
+ * entry. SIGTERM/SIGINT stop it (suspend) with a savepoint; repeats within 2 s count as one,
+ * a later signal cancels. Exits 0 when the job ends FINISHED.
+ */
+import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import { register } from "../control/job-registry.js";
+import { startRestServer } from "../control/rest-server.js";
+import { BerthError } from "../errors.js";
+import { Job, type JobResult, PENDING_COMMITS_MESSAGE } from "../job.js";
+import type { StateBackendKind } from "../state/state-backend.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { latestRestorePoint } from "./latest-restore-point.js";
+import { loadPipeline } from "./pipeline-module.js";
+
+export interface RunFlags {
+  readonly jobId?: string;
+  readonly fromSavepoint?: string;
+  readonly fromLatest?: boolean;
+  readonly claimMode: string;
+  readonly allowNonRestoredState?: boolean;
+  readonly skipFailedCommittables?: boolean;
+  readonly checkpointDir: string;
+  readonly checkpointInterval?: number;
+  readonly stateBackend: StateBackendKind;
+  readonly restPort?: number;
+  readonly token?: string;
+}
+
+const SIGNAL_REPEAT_WINDOW_MS = 2_000;
+
+export async function runCommand(
+  pipelinePath: string,
+  pipelineArgs: string[],
+  flags: RunFlags,
+  print: (line: string) => void,
+): Promise<number> {
+  if (flags.fromSavepoint && flags.fromLatest)
+    throw new CliError("use either --from-savepoint or --from-latest, not both", ExitCode.USAGE);
+  if (flags.fromLatest && !flags.jobId)
+    throw new CliError(
+      "--from-latest needs --job-id: it restores that job's newest checkpoint or savepoint",
+      ExitCode.USAGE,
+    );
+  const claimMode = flags.claimMode.toLowerCase();
+  if (claimMode !== "no_claim") {
+    throw new CliError(
+      `--claim-mode ${flags.claimMode} is not supported yet; only no_claim (the default) is`,
+      ExitCode.USAGE,
+    );
+  }
+  const pipeline = await loadPipeline(pipelinePath, pipelineArgs);
+  const jobId = flags.jobId ?? randomUUID();
+  const checkpointDirectory = resolve(flags.checkpointDir);
+  let restorePath = flags.fromSavepoint;
+  if (flags.fromLatest) {
+    restorePath = await latestRestorePoint(checkpointDirectory, jobId);
+    print(
+      restorePath
+        ? `restoring job ${jobId} from ${restorePath}`
+        : `no checkpoint or savepoint of job ${jobId} in ${checkpointDirectory}: starting fresh`,
+    );
+  }
+  let job: Job;
+  try {
+    job = new Job(pipeline, {
+      jobId,
+      checkpointDirectory,
+      ...(flags.checkpointInterval !== undefined ? { checkpointIntervalMs: flags.checkpointInterval } : {}),
+      stateBackend: flags.stateBackend,
+      ...(restorePath
+        ? {
+            restore: {
+              path: restorePath,
+              allowNonRestoredState: flags.allowNonRestoredState ?? false,
+              skipFailedCommittables: flags.skipFailedCommittables ?? false,
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    if (error instanceof BerthError) throw new CliError(error.message, ExitCode.USAGE);
+    throw error;
+  }
+  const server = await startRestServer(job, {
+    ...(flags.restPort !== undefined ? { port: flags.restPort } : {}),
+    ...(flags.token ? { token: flags.token } : {}),
+  });
+  const unregister = await register({
+    jobId,
+    pipeline: pipeline.name,
+    port: server.port,
+    ...(flags.token ? { token: flags.token } : {}),
+  });
+  print(`job ${jobId} (${pipeline.name}) started; control plane http://127.0.0.1:${server.port}`);
+
+  let firstSignalAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      print(
+        `${signal}: stopping job ${jobId} with a savepoint (a second signal after ${SIGNAL_REPEAT_WINDOW_MS / 1000} s cancels)`,
+      );
+      job.stop({ drain: false }).catch((error: unknown) => print(`stop failed: ${(error as Error).message}`));
+    } else if (now - firstSignalAt > SIGNAL_REPEAT_WINDOW_MS) {
+      print(`${signal}: canceling job ${jobId}`);
+      void job.cancel();
+    }
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  let result: JobResult;
+  try {
+    result = await job.run();
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    unregister();
+    await server.close();
+  }
+  return reportResult(jobId, result, print);
+}
+
+function reportResult(jobId: string, result: JobResult, print: (line: string) => void): number {
+  if (result.state === "FINISHED") {
+    print(`job ${jobId} FINISHED${result.savepoint ? `; savepoint: ${result.savepoint}` : ""}`);
+    return ExitCode.OK;
+  }
+  if (result.state === "CANCELED") {
+    print(`job ${jobId} CANCELED`);
+    return ExitCode.JOB_CANCELED;
+  }
+  const error = result.error;
+  const code = error instanceof BerthError ? error.code : undefined;
+  if (code === "RESTORE_FAILED" || code === "STATE_NOT_RESTORED")
+    throw new CliError(error?.message ?? "restore failed", ExitCode.RESTORE_FAILED);
+  if (code === "COMMIT_DEADLINE_EXCEEDED" && error?.message.includes(PENDING_COMMITS_MESSAGE)) {
+    throw new CliError(`job ${jobId} FAILED: ${error.message}`, ExitCode.PENDING_COMMITS);
+  }
+  throw new CliError(`job ${jobId} FAILED: ${error?.message ?? "unknown error"}`, ExitCode.JOB_FAILED);
+}
