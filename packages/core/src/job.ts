@@ -244,6 +244,7 @@ export class Job extends EventEmitter {
     how: { savepoint: boolean; drain: boolean; targetDirectory?: string },
   ): Promise<string> {
     this.stopping = how.savepoint ? (how.drain ? "stop with drain" : "stop") : "end of input";
+    execution.coordinator.suspendPeriodic();
     const completed = await execution.coordinator
       .trigger({
         savepoint: how.savepoint,
@@ -256,6 +257,7 @@ export class Job extends EventEmitter {
           execution.fail(error);
         } else {
           this.stopping = undefined;
+          execution.coordinator.resumePeriodic();
           execution.resume();
         }
         throw new BerthError("SAVEPOINT_FAILED", `the stop's savepoint failed: ${errorMessage(error)}`, {

@@ -51,6 +51,9 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
   private running: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** While a stop or end of input runs: no periodic checkpoint may follow its barrier. */
+  private periodicSuspended = false;
+  private periodicQueued = false;
 
   constructor(
     private readonly storage: CheckpointStorage,
@@ -67,10 +70,29 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     onFailure: (error: unknown) => void,
   ): void {
     this.timer = setInterval(() => {
-      if (this.pending || this.stopped) return;
-      this.trigger({ savepoint: false, stop: "none" }).then(onCompleted, onFailure);
+      if (this.pending || this.stopped || this.periodicSuspended || this.periodicQueued) return;
+      this.periodicQueued = true;
+      const run = this.running.then(() => {
+        this.periodicQueued = false;
+        // Suspended while queued (a stop was triggered meanwhile): the stop's barrier must be
+        // the last one, or a later checkpoint would run during its synchronous savepoint and
+        // prune the final checkpoint of an end of input.
+        if (this.periodicSuspended || this.stopped) return undefined;
+        return this.run({ savepoint: false, stop: "none" });
+      });
+      this.running = run.catch(() => undefined);
+      run.then((completed) => completed && onCompleted(completed), onFailure);
     }, intervalMs);
     this.timer.unref();
+  }
+
+  /** No periodic checkpoint starts until {@link resumePeriodic}; one already running completes. */
+  suspendPeriodic(): void {
+    this.periodicSuspended = true;
+  }
+
+  resumePeriodic(): void {
+    this.periodicSuspended = false;
   }
 
   shutdown(): void {
