@@ -12,11 +12,12 @@ export class FileCommitter implements Committer<FileCommittable> {
   constructor(private readonly directory: string) {}
 
   async commit(committable: FileCommittable): Promise<CommitOutcome> {
-    const pending = join(this.directory, committable.pending);
-    const final = join(this.directory, committable.final);
+    const directory = committable.directory ?? this.directory;
+    const pending = join(directory, committable.pending);
+    const final = join(directory, committable.final);
     try {
       await rename(pending, final);
-      await fsyncDirectory(this.directory);
+      await fsyncDirectory(directory);
       return CommitOutcomes.committed;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "";

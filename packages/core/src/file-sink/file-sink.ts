@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { BerthError } from "../errors.js";
 import type { Sink } from "../sink/sink.js";
 import { FILE_COMMITTABLE_VERSION, type FileCommittable, inProgressPattern } from "./file-committable.js";
 import { FileCommitter } from "./file-committer.js";
@@ -18,6 +19,14 @@ export function fileSink<T>(options: FileSinkOptions<T>): Sink<T, FileCommittabl
     kind: "file",
     committableVersion: FILE_COMMITTABLE_VERSION,
     targetIdentity: () => `file://${directory}`,
+    upgradeCommittable(version, stored) {
+      // Version 1 had no directory: it meant this sink's directory, which the committer falls back to.
+      if (version === 1) return stored as FileCommittable;
+      throw new BerthError(
+        "RESTORE_FAILED",
+        `file sink: the restore point holds committables of version ${version}, this Berth reads ${FILE_COMMITTABLE_VERSION} and 1; restore with the Berth that wrote it`,
+      );
+    },
     async createWriter(context) {
       await mkdir(directory, { recursive: true });
       return new FileWriter<T>(context, { ...resolved, directory });

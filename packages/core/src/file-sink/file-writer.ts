@@ -61,7 +61,7 @@ export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
     this.transaction = undefined;
     this.opening = undefined;
     await transaction.handle.close();
-    return [{ ...transaction.names, records: transaction.records }];
+    return [{ directory: this.options.directory, ...transaction.names, records: transaction.records }];
   }
 
   async close(): Promise<void> {
