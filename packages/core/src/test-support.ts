@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CheckpointMetadata, SubtaskStateFile } from "./checkpoint/metadata.js";
 import type { CommitOutcome } from "./sink/commit-outcome.js";
 import type { Committer, Json, Sink, SinkWriter } from "./sink/sink.js";
+import type { Source } from "./source/source.js";
 
 export function workDirectory(name: string): string {
   return mkdtempSync(join(tmpdir(), `berth-${name}-`));
@@ -161,6 +162,39 @@ export function instrumentedSink<T, C extends Json>(inner: Sink<T, C>, hooks: Si
         close: () => committer.close(),
       };
       return wrapped;
+    },
+  };
+}
+
+/** How far a {@link pausableSource} may go: it emits while `emitted < allowed`. */
+export interface SourceThrottle {
+  allowed: number;
+  emitted: number;
+}
+
+/**
+ * A source that stops fetching once `throttle.emitted` reaches `throttle.allowed` (idle
+ * polls return no records, so barriers still pass). With a batch size dividing `allowed`,
+ * the source stops at exactly `allowed` records.
+ */
+export function pausableSource<T>(inner: Source<T>, throttle: SourceThrottle): Source<T> {
+  return {
+    ...inner,
+    async createReader(context, splits) {
+      const reader = await inner.createReader(context, splits);
+      return {
+        async poll() {
+          if (throttle.emitted >= throttle.allowed) {
+            await sleep(2);
+            return { records: [] };
+          }
+          const polled = await reader.poll();
+          if ("records" in polled) throttle.emitted += polled.records.length;
+          return polled;
+        },
+        snapshotSplits: () => reader.snapshotSplits(),
+        close: () => reader.close(),
+      };
     },
   };
 }
