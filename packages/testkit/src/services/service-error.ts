@@ -1,0 +1,49 @@
+/**
+ * The one error type of the services helpers. Every failure says what is wrong and what to do,
+ * carries a stable `code`, and keeps the cause. `instanceof` works across copies of the package
+ * through a global symbol brand.
+ */
+const brand = Symbol.for("berth.testkit.service-error");
+
+export type ServiceErrorCode =
+  /** A port the service needs is taken by a process that is not this service. */
+  | "PORT_IN_USE"
+  /** A tool the service needs (java, mvn, pg_ctlcluster) is missing or failed. */
+  | "TOOL_MISSING"
+  /** Maven could not resolve the service's jars. */
+  | "RUNTIME_RESOLVE_FAILED"
+  /** The service process exited or never became ready. */
+  | "START_FAILED"
+  /** The service is running but does not answer as it should. */
+  | "NOT_READY"
+  /** The PostgreSQL server is unreachable or cannot be configured from here. */
+  | "POSTGRES_UNAVAILABLE"
+  /** Docker-backed services were asked for but no Docker engine answers. */
+  | "DOCKER_UNAVAILABLE";
+
+export class ServiceError extends Error {
+  readonly code: ServiceErrorCode;
+  /** The service the error is about (`kafka`, `s3`, `postgres`), when there is one. */
+  readonly service: string | undefined;
+
+  constructor(
+    code: ServiceErrorCode,
+    service: string | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+    this.service = service;
+    this.name = "ServiceError";
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
