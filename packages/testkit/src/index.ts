@@ -1,1 +1,23 @@
-export {};
+/**
+ * @berth/testkit — prove a Berth sink keeps its exactly-once promise. One call,
+ * {@link describeSinkConformance}, runs the conformance cases (bounded job, stop, stop with
+ * drain, end of input, savepoint + NO_CLAIM restore, SIGKILL at every lifecycle point,
+ * repeated commits, lingering transaction cleanup, rescale, target restart) against a sink
+ * factory module, each reporting exactly which records were lost or duplicated, and where.
+ */
+export {
+  CONFORMANCE_CASE_NAMES,
+  CONFORMANCE_CASES,
+  type ConformanceCaseName,
+} from "./conformance/case-names.js";
+export { runConformanceCase, runSinkConformance } from "./conformance/cases.js";
+export { describeSinkConformance } from "./conformance/describe-sink-conformance.js";
+export type { SinkConformanceOptions } from "./conformance/options.js";
+export type { ConformanceFailure, ConformanceReport, DuplicatedSeq } from "./conformance/report.js";
+export {
+  type ConformanceRecord,
+  defineSinkConformance,
+  type PrivateTarget,
+  type SinkConformanceFactory,
+  type TargetContext,
+} from "./conformance/sink-factory.js";

@@ -1,0 +1,34 @@
+/** The conformance cases, by stable name, with what each proves. */
+export const CONFORMANCE_CASES = {
+  bounded: "a bounded job ends FINISHED with every record committed once",
+  "end-of-input": "end of input commits everything with the final checkpoint; a restore from it adds nothing",
+  stop: "stop (suspend): everything before the stop is visible before restore; the restore continues exactly-once",
+  "stop-with-drain":
+    "stop with drain: everything before the stop is visible before restore; the restore continues exactly-once",
+  "savepoint-no-claim":
+    "a savepoint while running; a second job with its own prefix and target restored from it (NO_CLAIM) writes exactly the records after it, and the savepoint stays byte-for-byte unchanged",
+  "commit-retried": "a commit whose answer is lost, or that fails transiently, is retried without duplicates",
+  "commit-twice": "every committable committed twice: nothing written twice",
+  "crash-while-writing": "SIGKILL while writing, restore from the latest checkpoint: every record once",
+  "crash-after-pre-commit":
+    "SIGKILL right after a pre-commit, restore from the latest checkpoint: every record once",
+  "crash-after-checkpoint-complete":
+    "SIGKILL after a checkpoint completed, before its commit: every record once after restore",
+  "crash-mid-commit": "SIGKILL between two commits of a checkpoint: every record once after restore",
+  "crash-during-restore-commit":
+    "SIGKILL while a restore recommits the checkpoint's committables, then restore again: every record once",
+  "lingering-cleanup":
+    "transactions a crashed run left open or pre-committed are aborted when the next run starts",
+  "rescale-up": "crash at sink parallelism 1, restore at 3: every record once",
+  "rescale-down":
+    "crash at sink parallelism 3, restore at 1 (committables of vanished subtasks committed): every record once",
+  "target-restart":
+    "the target (a private instance) restarts mid-run: the job ends FINISHED, every record once",
+} as const;
+
+export type ConformanceCaseName = keyof typeof CONFORMANCE_CASES;
+
+export const CONFORMANCE_CASE_NAMES = Object.keys(CONFORMANCE_CASES) as ConformanceCaseName[];
+
+/** Cases that need a target of their own that they disturb: they run one at a time. */
+export const SERIAL_CASES: readonly ConformanceCaseName[] = ["target-restart"];

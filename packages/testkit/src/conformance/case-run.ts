@@ -1,0 +1,222 @@
+/**
+ * The context one case runs in: its work directory and targets, jobs in this process or in
+ * child processes, and the checks that turn what the target holds into failures naming
+ * every lost, duplicated or unexpected seq.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { FaultPoint, Job, JobResult, Json, Sink } from "@berth/core";
+import type { ConformanceCaseName } from "./case-names.js";
+import { type ChildRun, describeChild, runChildJob } from "./child-job.js";
+import { buildConformanceJob, type RunSpec } from "./conformance-job.js";
+import type { ResolvedOptions } from "./options.js";
+import { type ConformanceFailure, describeDiff, diffSeqs, isClean, toSeqs } from "./report.js";
+import type { ConformanceRecord, SinkConformanceFactory } from "./sink-factory.js";
+
+/** Thrown to end a case early once a failure makes further checks meaningless. */
+export class CaseAborted extends Error {}
+
+export interface InProcessRun {
+  readonly job: Job;
+  readonly result: Promise<JobResult>;
+}
+
+export class CaseRun {
+  readonly failures: ConformanceFailure[] = [];
+  readonly notes: string[] = [];
+  readonly targets: object[] = [];
+  private readonly tag = randomBytes(3).toString("hex");
+  private jobs = 0;
+
+  constructor(
+    readonly name: ConformanceCaseName,
+    readonly options: ResolvedOptions,
+    readonly factory: SinkConformanceFactory<object, Json>,
+    readonly workDirectory: string,
+  ) {}
+
+  /** A new, empty target. */
+  async target(label = "target"): Promise<object> {
+    const workDirectory = join(this.workDirectory, label);
+    await mkdir(workDirectory, { recursive: true });
+    const target = await this.factory.createTarget({
+      id: `${this.name}-${label}-${this.tag}`,
+      workDirectory,
+    });
+    this.targets.push(target);
+    return target;
+  }
+
+  /** A sink prefix unique to this case run. */
+  prefix(label = "a"): string {
+    return `conf-${this.tag}-${label}`;
+  }
+
+  spec(overrides: Partial<RunSpec> = {}): RunSpec {
+    return {
+      jobId: `${this.name}-${this.tag}-${++this.jobs}`,
+      checkpointDirectory: join(this.workDirectory, "checkpoints"),
+      records: this.options.records,
+      ratePerSecond: this.options.ratePerSecond,
+      checkpointIntervalMs: this.options.checkpointIntervalMs,
+      sinkParallelism: this.options.sinkParallelism,
+      sinkPrefix: this.prefix(),
+      restartAttempts: 3,
+      commitDeadlineMs: this.options.commitDeadlineMs,
+      ...overrides,
+    };
+  }
+
+  get all(): Set<number> {
+    return new Set(Array.from({ length: this.options.records }, (_, i) => i));
+  }
+
+  /** Runs the job in this process; `sink` defaults to the factory's sink for `target`. */
+  inProcess(target: object, spec: RunSpec, sink?: Sink<ConformanceRecord, Json>): InProcessRun {
+    const job = buildConformanceJob(sink ?? this.factory.createSink(target), spec);
+    return { job, result: job.run() };
+  }
+
+  /** Runs the job in a child process, with `BERTH_FAULT=fault` when given. */
+  child(target: object, spec: RunSpec, fault?: string): Promise<ChildRun> {
+    return runChildJob(
+      {
+        factoryModule: this.options.factoryModule,
+        factoryExport: this.options.factoryExport,
+        target,
+        run: spec,
+      },
+      {
+        ...(fault ? { fault } : {}),
+        env: this.options.env,
+        timeoutMs: Math.max(30_000, this.options.caseTimeoutMs - 10_000),
+      },
+    );
+  }
+
+  fail(phase: string, message: string, point?: FaultPoint): void {
+    this.failures.push({
+      phase,
+      message,
+      lost: [],
+      duplicated: [],
+      unexpected: [],
+      ...(point ? { point } : {}),
+    });
+  }
+
+  abort(phase: string, message: string, point?: FaultPoint): never {
+    this.fail(phase, message, point);
+    throw new CaseAborted(message);
+  }
+
+  async committed(target: object): Promise<number[]> {
+    return toSeqs(await this.factory.readCommitted(target));
+  }
+
+  /**
+   * Checks the target: no seq outside `mayHave`, none twice, and — when `mustHave` is given —
+   * every seq of it present.
+   */
+  async check(
+    phase: string,
+    target: object,
+    mayHave: ReadonlySet<number>,
+    mustHave: ReadonlySet<number> | undefined,
+    point?: FaultPoint,
+  ): Promise<boolean> {
+    const diff = diffSeqs(await this.committed(target), mayHave, mustHave);
+    if (isClean(diff)) return true;
+    this.failures.push({
+      phase,
+      message: describeDiff(diff),
+      ...diff,
+      ...(point ? { point } : {}),
+    });
+    return false;
+  }
+
+  /** Every record of the job committed exactly once. */
+  checkAll(phase: string, target: object, point?: FaultPoint): Promise<boolean> {
+    const all = this.all;
+    return this.check(phase, target, all, all, point);
+  }
+
+  /** The job ended FINISHED, or the case ends here. */
+  async finished(
+    phase: string,
+    run: InProcessRun | Promise<JobResult>,
+    point?: FaultPoint,
+  ): Promise<JobResult> {
+    const result = await ("result" in run ? run.result : run);
+    if (result.state !== "FINISHED") {
+      this.abort(
+        phase,
+        `the job ended ${result.state}${result.error ? `: ${result.error.message}` : ""}; expected FINISHED`,
+        point,
+      );
+    }
+    return result;
+  }
+
+  /** The child job process ended FINISHED with exit code 0, or the case ends here. */
+  childFinished(phase: string, run: ChildRun, point?: FaultPoint): void {
+    if (run.exitCode !== 0 || run.end?.state !== "FINISHED") {
+      this.abort(phase, `${describeChild(run)}; expected the job to end FINISHED (exit code 0)`, point);
+    }
+  }
+
+  /** The child job process was SIGKILLed by the armed fault before the job ended, or the case ends here. */
+  childKilled(phase: string, run: ChildRun, fault: string, point: FaultPoint): void {
+    if (run.signal !== "SIGKILL" || run.timedOut || run.end !== undefined) {
+      this.abort(
+        phase,
+        `expected BERTH_FAULT=${fault} to SIGKILL the job process before the job ended, but ${describeChild(run)}; the lifecycle point was not reached (raise records, or lower the checkpoint interval)`,
+        point,
+      );
+    }
+  }
+
+  /** Names of transactions still held under `sinkPrefix`, or undefined when the factory cannot list them. */
+  async lingering(target: object, sinkPrefix: string): Promise<string[] | undefined> {
+    return this.factory.lingeringTransactions?.(target, sinkPrefix);
+  }
+
+  async checkNoLingering(
+    phase: string,
+    target: object,
+    sinkPrefix: string,
+    point?: FaultPoint,
+  ): Promise<void> {
+    const names = await this.lingering(target, sinkPrefix);
+    if (names && names.length > 0) {
+      this.fail(
+        phase,
+        `${names.length} transaction(s) still open or pre-committed under prefix ${sinkPrefix}: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""}`,
+        point,
+      );
+    }
+  }
+}
+
+/** Resolves on the job's `n`-th completed checkpoint or savepoint; rejects if the job ends first. */
+export function nthSnapshot(run: InProcessRun, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    const onSnapshot = (): void => {
+      if (++seen < n) return;
+      run.job.off("snapshot-written", onSnapshot);
+      resolve();
+    };
+    run.job.on("snapshot-written", onSnapshot);
+    run.result.then((result) => {
+      run.job.off("snapshot-written", onSnapshot);
+      reject(
+        new CaseAborted(
+          `the job ended ${result.state} after ${seen} of the ${n} checkpoints the case waits for; raise records or lower the rate`,
+        ),
+      );
+    });
+  });
+}

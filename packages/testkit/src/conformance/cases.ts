@@ -1,0 +1,404 @@
+/**
+ * The conformance cases. Each runs the conformance pipeline (sequence 0…records-1 → the sink
+ * under test) against fresh targets and records every check that failed; crash cases kill a
+ * real child process at a lifecycle point with `BERTH_FAULT` and restore from the newest
+ * complete checkpoint, as `berth run --from-latest` does.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { FaultPoint } from "@berth/core";
+import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
+import { CaseAborted, CaseRun, nthSnapshot } from "./case-run.js";
+import { diffTrees, hashTree, latestCheckpoint, positionOf } from "./checkpoint-files.js";
+import { commitTwice, lostAcknowledgements, newCommitLog, withCommitter } from "./committer-faults.js";
+import { type ResolvedOptions, resolveOptions, type SinkConformanceOptions } from "./options.js";
+import { type ConformanceReport, formatReport } from "./report.js";
+import { loadSinkFactory, type SinkConformanceFactory } from "./sink-factory.js";
+
+type CaseBody = (run: CaseRun) => Promise<string | undefined>;
+
+// --- bounded, end of input, stop -------------------------------------------------------
+
+const bounded: CaseBody = async (run) => {
+  const target = await run.target();
+  const spec = run.spec({ ratePerSecond: 0 });
+  await run.finished("the bounded job", run.inProcess(target, spec));
+  await run.checkAll("after the job FINISHED", target);
+  await run.checkNoLingering("after the job FINISHED", target, spec.sinkPrefix);
+  return undefined;
+};
+
+const endOfInput: CaseBody = async (run) => {
+  const target = await run.target();
+  const spec = run.spec();
+  const job = run.inProcess(target, spec);
+  let snapshots = 0;
+  job.job.on("snapshot-written", () => snapshots++);
+  const result = await run.finished("the rate-limited job", job);
+  if (snapshots < 3)
+    run.notes.push(`only ${snapshots} checkpoint(s) before end of input; raise records or lower the rate`);
+  await run.checkAll("after end of input", target);
+  await run.checkNoLingering("after end of input", target, spec.sinkPrefix);
+  const final = result.savepoint;
+  if (!final) run.abort("after end of input", "the job reported no final checkpoint");
+  await run.finished(
+    "a restore from the final checkpoint",
+    run.inProcess(target, run.spec({ restorePath: final })),
+  );
+  await run.checkAll("after a restore from the final checkpoint", target);
+  return undefined;
+};
+
+function stopCase(drain: boolean): CaseBody {
+  const what = drain ? "stop with drain" : "stop";
+  return async (run) => {
+    const target = await run.target();
+    const spec = run.spec();
+    const first = run.inProcess(target, spec);
+    await nthSnapshot(first, 2);
+    const savepoint = await first.job
+      .stop({ drain, targetDirectory: join(run.workDirectory, "savepoints") })
+      .catch((error: Error) => run.abort(what, `the ${what} failed: ${error.message}`));
+    await run.finished(what, first);
+    const position = await positionOf(savepoint);
+    if (position.emitted.size === 0 || position.emitted.size >= run.options.records) {
+      run.notes.push(
+        `the ${what} came at ${position.emitted.size} of ${run.options.records} records, not mid-run`,
+      );
+    }
+    // Visible before any restore: the stop commits synchronously.
+    await run.check(`after the ${what}, before restore`, target, position.emitted, position.emitted);
+    await run.checkNoLingering(`after the ${what}, before restore`, target, spec.sinkPrefix);
+    await run.finished(
+      `the restore from the ${what}'s savepoint`,
+      run.inProcess(target, run.spec({ restorePath: savepoint })),
+    );
+    await run.checkAll(`after the restore from the ${what}'s savepoint`, target);
+    await run.checkNoLingering(`after the restore from the ${what}'s savepoint`, target, spec.sinkPrefix);
+    return undefined;
+  };
+}
+
+// --- savepoint, NO_CLAIM -----------------------------------------------------------------
+
+const savepointNoClaim: CaseBody = async (run) => {
+  const firstTarget = await run.target("first");
+  const first = run.inProcess(firstTarget, run.spec({ sinkPrefix: run.prefix("first") }));
+  await nthSnapshot(first, 1);
+  const savepoint = await first.job
+    .savepoint(join(run.workDirectory, "savepoints"))
+    .catch((error: Error) => run.abort("savepoint while running", `the savepoint failed: ${error.message}`));
+  const hashes = await hashTree(savepoint);
+  const position = await positionOf(savepoint);
+  await run.finished("the first job, after its savepoint", first);
+  await run.checkAll("the first job's target, after its end of input", firstTarget);
+
+  const secondTarget = await run.target("second");
+  const secondPrefix = run.prefix("second");
+  await run.finished(
+    "the second job, restored from the savepoint with NO_CLAIM",
+    run.inProcess(secondTarget, run.spec({ restorePath: savepoint, sinkPrefix: secondPrefix })),
+  );
+  const after = new Set([...run.all].filter((seq) => !position.emitted.has(seq)));
+  await run.check(
+    "the second job's target (only records after the savepoint's position)",
+    secondTarget,
+    after,
+    after,
+  );
+  await run.checkAll("the first job's target, after the second job", firstTarget);
+  await run.checkNoLingering("the second job's target", secondTarget, secondPrefix);
+  const changes = diffTrees(hashes, await hashTree(savepoint));
+  if (changes.length > 0) {
+    run.fail("the savepoint after a NO_CLAIM restore", `the savepoint changed: ${changes.join(", ")}`);
+  }
+  return undefined;
+};
+
+// --- commit retried and repeated ---------------------------------------------------------
+
+function commitCase(kind: "retried" | "twice"): CaseBody {
+  return async (run) => {
+    const target = await run.target();
+    const spec = run.spec();
+    const log = newCommitLog();
+    const sink = withCommitter(
+      run.factory.createSink(target),
+      kind === "retried" ? lostAcknowledgements(log) : commitTwice(log),
+    );
+    await run.finished(
+      `the job with ${kind === "retried" ? "lost commit answers" : "double commits"}`,
+      run.inProcess(target, spec, sink),
+    );
+    if (log.calls.length === 0) run.abort("commits", "the committer was never called");
+    for (const breach of log.breaches) run.fail("a repeated commit", breach);
+    run.notes.push(...log.notes);
+    await run.checkAll("after the job FINISHED", target);
+    await run.checkNoLingering("after the job FINISHED", target, spec.sinkPrefix);
+    return undefined;
+  };
+}
+
+// --- crashes -------------------------------------------------------------------------------
+
+/** Which pass of a point kills the job: mid-run, after a few checkpoints. */
+function faultFor(point: FaultPoint, options: ResolvedOptions): string {
+  switch (point) {
+    case "while-writing":
+      return `while-writing@${Math.floor(options.records / 2)}`;
+    case "after-pre-commit":
+      return `after-pre-commit@${2 * options.sinkParallelism + 1}`;
+    default:
+      return `${point}@3`;
+  }
+}
+
+/** After a kill: nothing twice, nothing beyond the newest complete checkpoint. */
+async function checkAfterCrash(
+  run: CaseRun,
+  target: object,
+  jobId: string,
+  point: FaultPoint,
+): Promise<string | undefined> {
+  const latest = await latestCheckpoint(join(run.workDirectory, "checkpoints"), jobId);
+  const allowed = latest ? (await positionOf(latest)).emitted : new Set<number>();
+  await run.check(
+    "after the kill, before restore (committed must lie within the newest complete checkpoint)",
+    target,
+    allowed,
+    undefined,
+    point,
+  );
+  return latest;
+}
+
+async function crash(
+  run: CaseRun,
+  point: FaultPoint,
+  parallelism: { before: number; after: number } = {
+    before: run.options.sinkParallelism,
+    after: run.options.sinkParallelism,
+  },
+): Promise<string | undefined> {
+  const target = await run.target();
+  const spec = run.spec({ sinkParallelism: parallelism.before });
+  let latest: string | undefined;
+  if (point === "during-restore-commit") {
+    const setup = "after-checkpoint-complete@2";
+    run.childKilled(
+      "the first run",
+      await run.child(target, spec, setup),
+      setup,
+      "after-checkpoint-complete",
+    );
+    latest = await checkAfterCrash(run, target, spec.jobId, "after-checkpoint-complete");
+    if (!latest) run.abort("the first run", "no checkpoint completed before the kill", point);
+    const { committables } = await positionOf(latest);
+    if (committables === 0) {
+      run.abort("the first run", `the newest checkpoint ${latest} holds no committable to recommit`, point);
+    }
+    const fault = `during-restore-commit@${Math.min(2, committables)}`;
+    run.childKilled(
+      "the restore recommitting the checkpoint's committables",
+      await run.child(target, { ...spec, restorePath: latest }, fault),
+      fault,
+      point,
+    );
+    latest = await checkAfterCrash(run, target, spec.jobId, point);
+  } else {
+    const fault = faultFor(point, run.options);
+    run.childKilled("the first run", await run.child(target, spec, fault), fault, point);
+    latest = await checkAfterCrash(run, target, spec.jobId, point);
+  }
+  const restore = { ...spec, sinkParallelism: parallelism.after, ...(latest ? { restorePath: latest } : {}) };
+  run.childFinished(
+    `the restore from ${latest ? "the newest checkpoint" : "scratch (no checkpoint completed)"}`,
+    await run.child(target, restore),
+    point,
+  );
+  await run.checkAll(
+    `after the restore${parallelism.after !== parallelism.before ? ` at sink parallelism ${parallelism.after} (was ${parallelism.before})` : ""} FINISHED`,
+    target,
+    point,
+  );
+  await run.checkNoLingering("after the restore FINISHED", target, spec.sinkPrefix, point);
+  return latest ? undefined : "no checkpoint had completed before the kill; the restore started from scratch";
+}
+
+function crashCase(point: FaultPoint): CaseBody {
+  return async (run) => {
+    const note = await crash(run, point);
+    if (note) run.notes.push(note);
+    return undefined;
+  };
+}
+
+const lingeringCleanup: CaseBody = async (run) => {
+  if (!run.factory.lingeringTransactions) return "the factory has no lingeringTransactions()";
+  const point = "after-pre-commit";
+  const target = await run.target();
+  const spec = run.spec();
+  const fault = faultFor(point, run.options);
+  run.childKilled("the first run", await run.child(target, spec, fault), fault, point);
+  const leftOpen = (await run.lingering(target, spec.sinkPrefix)) ?? [];
+  if (leftOpen.length === 0) {
+    run.abort(
+      "after the kill, before restore",
+      "lingeringTransactions() lists nothing although the run was killed right after a pre-commit whose checkpoint never completed; it must list open and pre-committed transactions",
+      point,
+    );
+  }
+  const latest = await latestCheckpoint(join(run.workDirectory, "checkpoints"), spec.jobId);
+  const restored = run.inProcess(target, { ...spec, ...(latest ? { restorePath: latest } : {}) });
+  const atStart = new Promise<string[]>((resolve) =>
+    restored.job.once("running", () => {
+      resolve(run.lingering(target, spec.sinkPrefix).then((names) => names ?? []));
+    }),
+  );
+  await run.finished("the restore", restored, point);
+  const remaining = (await atStart).filter((name) => leftOpen.includes(name));
+  if (remaining.length > 0) {
+    run.fail(
+      "when the restored job started running",
+      `${remaining.length} of the ${leftOpen.length} transaction(s) the crashed run left were not aborted at start: ${remaining.join(", ")}`,
+      point,
+    );
+  }
+  await run.checkAll("after the restore FINISHED", target, point);
+  await run.checkNoLingering("after the restore FINISHED", target, spec.sinkPrefix, point);
+  return undefined;
+};
+
+function rescale(before: number, after: number): CaseBody {
+  return async (run) => {
+    const note = await crash(run, "after-checkpoint-complete", { before, after });
+    if (note) run.notes.push(note);
+    return undefined;
+  };
+}
+
+// --- target restart ----------------------------------------------------------------------
+
+const targetRestart: CaseBody = async (run) => {
+  const start = run.factory.startPrivateTarget;
+  if (!start) return "the factory has no startPrivateTarget()";
+  const workDirectory = join(run.workDirectory, "private-target");
+  await mkdir(workDirectory, { recursive: true });
+  const instance = await start.call(run.factory, {
+    id: `target-restart-${Date.now().toString(36)}`,
+    workDirectory,
+  });
+  try {
+    const spec = run.spec({ restartAttempts: 10 });
+    const job = run.inProcess(instance.target, spec);
+    await nthSnapshot(job, 1);
+    const began = Date.now();
+    await instance.restart();
+    run.notes.push(`the private target restarted in ${Date.now() - began} ms`);
+    await run.finished("the job across the target's restart", job);
+    await run.checkAll("after the job FINISHED", instance.target);
+    await run.checkNoLingering("after the job FINISHED", instance.target, spec.sinkPrefix);
+  } finally {
+    await instance.stop();
+  }
+  return undefined;
+};
+
+const BODIES: Record<ConformanceCaseName, CaseBody> = {
+  bounded,
+  "end-of-input": endOfInput,
+  stop: stopCase(false),
+  "stop-with-drain": stopCase(true),
+  "savepoint-no-claim": savepointNoClaim,
+  "commit-retried": commitCase("retried"),
+  "commit-twice": commitCase("twice"),
+  "crash-while-writing": crashCase("while-writing"),
+  "crash-after-pre-commit": crashCase("after-pre-commit"),
+  "crash-after-checkpoint-complete": crashCase("after-checkpoint-complete"),
+  "crash-mid-commit": crashCase("mid-commit"),
+  "crash-during-restore-commit": crashCase("during-restore-commit"),
+  "lingering-cleanup": lingeringCleanup,
+  "rescale-up": rescale(1, 3),
+  "rescale-down": rescale(3, 1),
+  "target-restart": targetRestart,
+};
+
+// --- running cases -----------------------------------------------------------------------
+
+const factories = new Map<string, Promise<SinkConformanceFactory<object>>>();
+
+function factoryOf(options: ResolvedOptions): Promise<SinkConformanceFactory<object>> {
+  const key = `${options.factoryModule}#${options.factoryExport}`;
+  let factory = factories.get(key);
+  if (!factory) {
+    factory = loadSinkFactory(options.factoryModule, options.factoryExport);
+    factories.set(key, factory);
+  }
+  return factory;
+}
+
+/**
+ * Runs one case and reports what it found; never throws for a failing sink. The case's
+ * work directory (checkpoints, savepoints, target scratch space) is kept when it fails.
+ */
+export async function runConformanceCase(
+  name: ConformanceCaseName,
+  options: SinkConformanceOptions,
+): Promise<ConformanceReport> {
+  const body = BODIES[name];
+  if (!body)
+    throw new Error(
+      `conformance kit: no case "${name}"; cases are ${Object.keys(CONFORMANCE_CASES).join(", ")}`,
+    );
+  const resolved = resolveOptions(options);
+  const began = Date.now();
+  await mkdir(resolved.workDirectory, { recursive: true });
+  const workDirectory = await mkdtemp(join(resolved.workDirectory, `${name}-`));
+  const run = new CaseRun(name, resolved, await factoryOf(resolved), workDirectory);
+  let skipped = options.skip?.[name];
+  if (skipped === undefined) {
+    try {
+      skipped = await body(run);
+    } catch (error) {
+      if (!(error instanceof CaseAborted) || run.failures.length === 0) {
+        run.fail(
+          "the case",
+          `aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+      }
+    }
+  }
+  const ok = run.failures.length === 0;
+  if (ok && !resolved.keepWorkDirectories) {
+    for (const target of run.targets) await run.factory.dropTarget?.(target);
+    await rm(workDirectory, { recursive: true, force: true });
+  }
+  const report = {
+    case: name,
+    sink: resolved.name,
+    ok,
+    ...(skipped !== undefined ? { skipped } : {}),
+    failures: run.failures,
+    notes: run.notes,
+    durationMs: Date.now() - began,
+    workDirectory,
+  };
+  return { ...report, text: formatReport(report) };
+}
+
+/** Runs the selected cases (all by default), `concurrency` at a time, and reports each. */
+export async function runSinkConformance(
+  options: SinkConformanceOptions & { readonly concurrency?: number },
+): Promise<ConformanceReport[]> {
+  const names = (options.only ?? (Object.keys(CONFORMANCE_CASES) as ConformanceCaseName[])).slice();
+  const reports: ConformanceReport[] = new Array(names.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const i = next++;
+      reports[i] = await runConformanceCase(names[i] as ConformanceCaseName, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  return reports;
+}

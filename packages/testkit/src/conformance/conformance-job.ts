@@ -1,0 +1,52 @@
+/**
+ * The one pipeline every case runs — a rate-limited sequence source into the sink under
+ * test — built the same way in the test process and in the child runner.
+ */
+import { createLogger, Job, type Json, type Logger, Pipeline, type Sink, sequenceSource } from "@berth/core";
+import type { ConformanceRecord } from "./sink-factory.js";
+
+export const PIPELINE_NAME = "conformance";
+export const SOURCE_UID = "sequence";
+export const SINK_UID = "sink-under-test";
+
+/** One run of the conformance pipeline; JSON, so it can go to a child process. */
+export interface RunSpec {
+  readonly jobId: string;
+  readonly checkpointDirectory: string;
+  /** Checkpoint or savepoint directory to restore from. */
+  readonly restorePath?: string;
+  readonly records: number;
+  /** Records per second; 0 = unlimited. */
+  readonly ratePerSecond: number;
+  readonly checkpointIntervalMs: number;
+  readonly sinkParallelism: number;
+  readonly sinkPrefix: string;
+  /** Failovers inside the job before it fails. */
+  readonly restartAttempts: number;
+  readonly commitDeadlineMs: number;
+}
+
+export function buildConformanceJob(
+  sink: Sink<ConformanceRecord, Json>,
+  spec: RunSpec,
+  logger: Logger = createLogger(process.env.BERTH_LOG_LEVEL ?? "warn"),
+): Job {
+  const pipeline = Pipeline.create({ name: PIPELINE_NAME });
+  pipeline
+    .source(sequenceSource({ count: spec.records, ratePerSecond: spec.ratePerSecond, batchSize: 50 }), {
+      uid: SOURCE_UID,
+      parallelism: 1,
+    })
+    .map((seq): ConformanceRecord => ({ seq }), { uid: "to-record" })
+    .sinkTo(sink, { uid: SINK_UID, parallelism: spec.sinkParallelism, sinkPrefix: spec.sinkPrefix });
+  return new Job(pipeline, {
+    jobId: spec.jobId,
+    checkpointDirectory: spec.checkpointDirectory,
+    checkpointIntervalMs: spec.checkpointIntervalMs,
+    checkpointTimeoutMs: 30_000,
+    commitDeadlineMs: spec.commitDeadlineMs,
+    restartStrategy: { attempts: spec.restartAttempts, delayMs: 200 },
+    logger,
+    ...(spec.restorePath ? { restore: { path: spec.restorePath } } : {}),
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * The child process of crash cases: loads the author's factory module, runs the
+ * conformance job described by `BERTH_CONFORMANCE_RUN` (JSON) and exits 0 when the job ends
+ * FINISHED. `BERTH_FAULT` in its environment makes it SIGKILL itself at a lifecycle point.
+ * Progress goes to stdout as lines `@@berth-conformance <json>`.
+ */
+import { buildConformanceJob } from "./conformance-job.js";
+import { EVENT_PREFIX, RUN_ENV, type RunnerEvent, type RunnerSpec } from "./runner-protocol.js";
+import { loadSinkFactory } from "./sink-factory.js";
+
+function emit(event: RunnerEvent): Promise<void> {
+  return new Promise((resolve) =>
+    process.stdout.write(`${EVENT_PREFIX}${JSON.stringify(event)}\n`, () => resolve()),
+  );
+}
+
+async function main(): Promise<number> {
+  const raw = process.env[RUN_ENV];
+  if (!raw) throw new Error(`${RUN_ENV} is not set; this script is started by the conformance kit`);
+  const spec = JSON.parse(raw) as RunnerSpec;
+  const factory = await loadSinkFactory(spec.factoryModule, spec.factoryExport);
+  const job = buildConformanceJob(factory.createSink(spec.target), spec.run);
+  job.on("running", () => void emit({ event: "running" }));
+  job.on(
+    "snapshot-written",
+    (id: number, directory: string) => void emit({ event: "snapshot", id, directory }),
+  );
+  const result = await job.run();
+  await emit({
+    event: "end",
+    state: result.state,
+    ...(result.savepoint ? { savepoint: result.savepoint } : {}),
+    ...(result.error ? { error: result.error.message } : {}),
+  });
+  return result.state === "FINISHED" ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`conformance job runner: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(2);
+  },
+);
