@@ -122,6 +122,15 @@ export function externallyProvided(env: Env = process.env): Set<ServiceName> {
   return provided;
 }
 
+/** The services whose locating variable is set at all (to any value, the default included). */
+export function namedByEnvironment(env: Env = process.env): Set<ServiceName> {
+  const named = new Set<ServiceName>();
+  for (const [service, variable] of Object.entries(locatingVariables) as [ServiceName, EndpointVariable][]) {
+    if (env[variable]?.trim()) named.add(service);
+  }
+  return named;
+}
+
 /** The variable that points the suite at another server for `service`. */
 export function locatingVariable(service: ServiceName): EndpointVariable {
   return locatingVariables[service];
