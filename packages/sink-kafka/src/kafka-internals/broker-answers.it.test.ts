@@ -52,6 +52,16 @@ async function precommit(
   }
 }
 
+/** Polls `read` until it answers `kind` (markers are written after EndTxn answers). */
+async function eventually<T extends { kind: string }>(read: () => Promise<T>, kind: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (value.kind === kind || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function evidence(what: string, value: unknown): void {
   if (process.env.BERTH_EVIDENCE) console.log(`[evidence] ${what}: ${JSON.stringify(value)}`);
 }
@@ -171,7 +181,10 @@ describe("a slot reused without InitProducerId", () => {
       // Why: the coordinator cannot tell them apart. EndTxn with the first's id and epoch commits the second.
       const { anchor: _anchor, ...bareFirst } = first;
       expect(await settledAnswer(bareFirst, true)).toBe("NONE");
-      expect(await client.readTransactionOutcome(second)).toEqual({ kind: "committed" });
+      // NONE comes once PrepareCommit is logged; the markers follow.
+      expect(await eventually(() => client.readTransactionOutcome(second), "committed")).toEqual({
+        kind: "committed",
+      });
       expect(await readCommitted(kafka, topic, { expected: 7 })).toHaveLength(7);
     } finally {
       await producer.close();

@@ -46,11 +46,12 @@ async function precommitInChildAndKill(env: Record<string, string>): Promise<Pre
       );
       setTimeout(() => reject(new Error(`child did not pre-commit within 60 s:\n${stderr}`)), 60_000);
     });
-    return parsePreparedTransaction((JSON.parse(line) as { prepared: unknown }).prepared);
+    const prepared = parsePreparedTransaction((JSON.parse(line) as { prepared: unknown }).prepared);
+    child.kill("SIGKILL");
+    expect((await exited).signal).toBe("SIGKILL");
+    return prepared;
   } finally {
     child.kill("SIGKILL");
-    const { signal } = await exited;
-    expect(signal).toBe("SIGKILL");
   }
 }
 
