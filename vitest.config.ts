@@ -17,6 +17,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     passWithNoTests: true,
+    // tsc -b emits compiled copies of the tests into dist/; run only the sources.
+    exclude: ["**/node_modules/**", "**/dist/**"],
     projects: projects.map(([name, dir]) => ({
       extends: true,
       test: { name, root: fileURLToPath(new URL(dir, import.meta.url)) },
