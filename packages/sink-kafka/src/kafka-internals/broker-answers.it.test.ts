@@ -89,6 +89,10 @@ describe("EndTxn answers of the coordinator", () => {
       state: "Ongoing",
     });
     expect(await answer(tx, true)).toBe("NONE");
+    // At once: the coordinator may still be writing markers (PrepareCommit).
+    const immediate = await answer(tx, true);
+    evidence("commit again at once", immediate);
+    expect(["NONE", "CONCURRENT_TRANSACTIONS"]).toContain(immediate);
     expect(await settledAnswer(tx, true)).toBe("NONE");
     expect(await client.describeTransaction(tx.transactionalId)).toMatchObject({
       state: "CompleteCommit",
@@ -98,6 +102,29 @@ describe("EndTxn answers of the coordinator", () => {
     expect(await settledAnswer(tx, false)).toBe("INVALID_TXN_STATE");
   });
 
+  it("abort, then commit under the same epoch: INVALID_TXN_STATE; abort again: NONE; no transaction: INVALID_TXN_STATE", async () => {
+    const topic = uniqueName("answers-abort");
+    await createTopic(kafka, topic);
+    const tx = await precommit(topic, `${uniqueName("sink")}-0-0`, 3);
+    expect(await answer(tx, false)).toBe("NONE");
+    expect(await settledAnswer(tx, false)).toBe("NONE");
+    expect(await client.describeTransaction(tx.transactionalId)).toMatchObject({
+      state: "CompleteAbort",
+      producerEpoch: tx.producerEpoch,
+    });
+    expect(await settledAnswer(tx, true)).toBe("INVALID_TXN_STATE");
+    expect(await client.resumeAndCommit(tx)).toMatchObject({ kind: "failedKnown", code: "aborted" });
+    const { anchor: _anchor, ...bare } = tx;
+    expect(await client.resumeAndCommit(bare)).toMatchObject({ kind: "failedKnown", code: "invalidState" });
+
+    // A new transactional id after InitProducerId: epoch 0, no transaction.
+    const id = `${uniqueName("sink")}-0-1`;
+    const init = await client.fenceTransactionalId(id, { transactionTimeoutMs: 60_000 });
+    expect(init.producerEpoch).toBe(0);
+    expect(await client.describeTransaction(id)).toMatchObject({ state: "Empty", producerEpoch: 0 });
+    expect(await answer({ transactionalId: id, ...init }, true)).toBe("INVALID_TXN_STATE");
+  });
+
   it("commit after an InitProducerId fenced the open transaction: INVALID_PRODUCER_EPOCH", async () => {
     const topic = uniqueName("answers-fenced");
     await createTopic(kafka, topic);
@@ -105,7 +132,8 @@ describe("EndTxn answers of the coordinator", () => {
     await client.fenceTransactionalId(tx.transactionalId, { transactionTimeoutMs: 60_000 });
     const described = await client.describeTransaction(tx.transactionalId);
     evidence("after fence", described);
-    expect(described.producerEpoch).toBeGreaterThan(tx.producerEpoch);
+    // The fence bumps once to abort the open transaction, once more for the new producer.
+    expect(described).toMatchObject({ state: "Empty", producerEpoch: tx.producerEpoch + 2 });
     expect(await answer(tx, true)).toBe("INVALID_PRODUCER_EPOCH");
     expect(await answer(tx, false)).toBe("INVALID_PRODUCER_EPOCH");
   });
@@ -123,7 +151,7 @@ describe("EndTxn answers of the coordinator", () => {
     expect(await client.readTransactionOutcome(tx)).toEqual({ kind: "aborted" });
     const described = await client.describeTransaction(tx.transactionalId);
     evidence("after timeout", described);
-    expect(described.producerEpoch).toBeGreaterThan(tx.producerEpoch);
+    expect(described).toMatchObject({ state: "CompleteAbort", producerEpoch: tx.producerEpoch + 1 });
     expect(await settledAnswer(tx, true)).toBe("INVALID_PRODUCER_EPOCH");
     expect(await client.resumeAndCommit(tx)).toMatchObject({ kind: "failedKnown", code: "aborted" });
     const { anchor: _anchor, ...bare } = tx;
@@ -134,7 +162,8 @@ describe("EndTxn answers of the coordinator", () => {
   it("unknown transactional id, or a producer id it does not hold: INVALID_PRODUCER_ID_MAPPING", async () => {
     const unknown = { transactionalId: `${uniqueName("sink")}-9-9`, producerId: "123456", producerEpoch: 0 };
     expect(await answer(unknown, true)).toBe("INVALID_PRODUCER_ID_MAPPING");
-    evidence("unknown id", await client.describeTransaction(unknown.transactionalId));
+    // TRANSACTIONAL_ID_NOT_FOUND
+    expect(await client.describeTransaction(unknown.transactionalId)).toMatchObject({ errorCode: 105 });
     expect(await client.resumeAndCommit(unknown)).toMatchObject({
       kind: "failedKnown",
       code: "producerIdChanged",
