@@ -50,6 +50,8 @@ describe(`Kafka at ${endpoint.brokers.join(",")}`, () => {
     maxInFlightRequests: 1,
   });
 
+  let ready = false;
+
   beforeAll(async () => {
     if (!(await isKafkaReady(endpoint.brokers, 15_000))) {
       throw new Error(
@@ -64,9 +66,11 @@ describe(`Kafka at ${endpoint.brokers.join(",")}`, () => {
     });
     await admin.disconnect();
     await producer.connect();
+    ready = true;
   });
 
   afterAll(async () => {
+    if (!ready) return;
     await producer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
