@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { FaultPoint, Job, JobResult, Json, Sink } from "@berth/core";
+import type { FaultPoint, Job, JobResult, Json, Logger, Sink } from "@berth/core";
 import type { ConformanceCaseName } from "./case-names.js";
 import { type ChildRun, describeChild, runChildJob } from "./child-job.js";
 import { buildConformanceJob, type RunSpec } from "./conformance-job.js";
@@ -20,6 +20,11 @@ export class CaseAborted extends Error {}
 export interface InProcessRun {
   readonly job: Job;
   readonly result: Promise<JobResult>;
+  /**
+   * Resolves once `count` records went through the pipeline towards the sink, whatever the
+   * machine's load; rejects if the job ends first.
+   */
+  afterRecords(count: number): Promise<void>;
 }
 
 export class CaseRun {
@@ -73,9 +78,38 @@ export class CaseRun {
   }
 
   /** Runs the job in this process; `sink` defaults to the factory's sink for `target`. */
-  inProcess(target: object, spec: RunSpec, sink?: Sink<ConformanceRecord, Json>): InProcessRun {
-    const job = buildConformanceJob(sink ?? this.factory.createSink(target), spec);
-    return { job, result: job.run() };
+  inProcess(
+    target: object,
+    spec: RunSpec,
+    sink?: Sink<ConformanceRecord, Json>,
+    logger?: Logger,
+  ): InProcessRun {
+    let seen = 0;
+    const waiting: { count: number; resolve: () => void }[] = [];
+    const job = buildConformanceJob(sink ?? this.factory.createSink(target), spec, logger, () => {
+      seen++;
+      for (const w of waiting.filter((w) => seen >= w.count)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
+    });
+    const result = job.run();
+    return {
+      job,
+      result,
+      afterRecords: (count) =>
+        new Promise<void>((resolve, reject) => {
+          if (seen >= count) return resolve();
+          waiting.push({ count, resolve });
+          result.then((r) =>
+            reject(
+              new CaseAborted(
+                `the job ended ${r.state} after ${seen} of the ${count} records the case waits for`,
+              ),
+            ),
+          );
+        }),
+    };
   }
 
   /** Runs the job in a child process, with `BERTH_FAULT=fault` when given. */
@@ -198,25 +232,4 @@ export class CaseRun {
       );
     }
   }
-}
-
-/** Resolves on the job's `n`-th completed checkpoint or savepoint; rejects if the job ends first. */
-export function nthSnapshot(run: InProcessRun, n: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = 0;
-    const onSnapshot = (): void => {
-      if (++seen < n) return;
-      run.job.off("snapshot-written", onSnapshot);
-      resolve();
-    };
-    run.job.on("snapshot-written", onSnapshot);
-    run.result.then((result) => {
-      run.job.off("snapshot-written", onSnapshot);
-      reject(
-        new CaseAborted(
-          `the job ended ${result.state} after ${seen} of the ${n} checkpoints the case waits for; raise records or lower the rate`,
-        ),
-      );
-    });
-  });
 }

@@ -26,10 +26,12 @@ export interface RunSpec {
   readonly commitDeadlineMs: number;
 }
 
+/** `onRecord` sees every record on its way to the sink (in-process runs use it to act mid-run). */
 export function buildConformanceJob(
   sink: Sink<ConformanceRecord, Json>,
   spec: RunSpec,
   logger: Logger = createLogger(process.env.BERTH_LOG_LEVEL ?? "warn"),
+  onRecord?: (seq: number) => void,
 ): Job {
   const pipeline = Pipeline.create({ name: PIPELINE_NAME });
   pipeline
@@ -37,7 +39,13 @@ export function buildConformanceJob(
       uid: SOURCE_UID,
       parallelism: 1,
     })
-    .map((seq): ConformanceRecord => ({ seq }), { uid: "to-record" })
+    .map(
+      (seq): ConformanceRecord => {
+        onRecord?.(seq);
+        return { seq };
+      },
+      { uid: "to-record" },
+    )
     .sinkTo(sink, { uid: SINK_UID, parallelism: spec.sinkParallelism, sinkPrefix: spec.sinkPrefix });
   return new Job(pipeline, {
     jobId: spec.jobId,

@@ -12,7 +12,7 @@ export interface SinkConformanceOptions {
   readonly factoryModule: URL | string;
   /** The export holding the factory. Default `"default"`. */
   readonly factoryExport?: string;
-  /** Name of the sink in reports. Default: the suite name, or the module's file name. */
+  /** Name of the sink in reports. Default: the suite name, or the module's file name (and export). */
   readonly name?: string;
   /** Records per job (the sequence 0…records-1). Default 2000. */
   readonly records?: number;
@@ -30,8 +30,8 @@ export interface SinkConformanceOptions {
   readonly skip?: Partial<Record<ConformanceCaseName, string>>;
   /** Where cases make their work directories. Default `<os tmpdir>/berth-conformance`. */
   readonly workDirectory?: string;
-  /** Keep work directories and targets of passing cases too. Default false (failing ones are always kept). */
-  readonly keepWorkDirectories?: boolean;
+  /** When to keep a case's work directory and targets for inspection. Default `"on-failure"`. */
+  readonly keepWorkDirectories?: "on-failure" | "always" | "never";
   /** Time limit of one case. Default 90 s. */
   readonly caseTimeoutMs?: number;
   /** Extra environment of the child job processes (e.g. credentials of the target). */
@@ -48,7 +48,7 @@ export interface ResolvedOptions {
   readonly sinkParallelism: number;
   readonly commitDeadlineMs: number;
   readonly workDirectory: string;
-  readonly keepWorkDirectories: boolean;
+  readonly keepWorkDirectories: "on-failure" | "always" | "never";
   readonly caseTimeoutMs: number;
   readonly env: Readonly<Record<string, string>>;
 }
@@ -56,21 +56,23 @@ export interface ResolvedOptions {
 export function resolveOptions(options: SinkConformanceOptions): ResolvedOptions {
   const factoryModule =
     options.factoryModule instanceof URL ? options.factoryModule.href : options.factoryModule;
+  const factoryExport = options.factoryExport ?? "default";
+  const file = (factoryModule.split("/").pop() ?? factoryModule).replace(/\.[cm]?[jt]s$/, "");
   const records = options.records ?? 2000;
   if (!Number.isInteger(records) || records < 100) {
     throw new Error(`conformance kit: records ${records} must be an integer ≥ 100`);
   }
   return {
     factoryModule,
-    factoryExport: options.factoryExport ?? "default",
-    name: options.name ?? (factoryModule.split("/").pop() ?? factoryModule).replace(/\.[cm]?[jt]s$/, ""),
+    factoryExport,
+    name: options.name ?? (factoryExport === "default" ? file : `${file}#${factoryExport}`),
     records,
     ratePerSecond: options.ratePerSecond ?? 1500,
     checkpointIntervalMs: options.checkpointIntervalMs ?? 150,
     sinkParallelism: options.sinkParallelism ?? 2,
     commitDeadlineMs: options.commitDeadlineMs ?? 20_000,
     workDirectory: options.workDirectory ?? join(tmpdir(), "berth-conformance"),
-    keepWorkDirectories: options.keepWorkDirectories ?? false,
+    keepWorkDirectories: options.keepWorkDirectories ?? "on-failure",
     caseTimeoutMs: options.caseTimeoutMs ?? 90_000,
     env: options.env ?? {},
   };
