@@ -178,6 +178,21 @@ describe("EndTxn answers of the coordinator", () => {
   });
 });
 
+describe("commitPrepared (steady state: EndTxn first, the log only on refusal)", () => {
+  it("commits, repeats as committed, and classifies a fenced transaction from the log", async () => {
+    const topic = uniqueName("commit-prepared");
+    await createTopic(kafka, topic);
+    const tx = await precommit(topic, `${uniqueName("sink")}-0-0`, 6);
+    expect(await client.commitPrepared(tx)).toEqual({ kind: "committed" });
+    expect(await client.commitPrepared(tx)).toEqual({ kind: "committed" }); // the coordinator says NONE again
+    expect(await readCommitted(kafka, topic, { expected: 6 })).toHaveLength(6);
+
+    const fencedTx = await precommit(topic, `${uniqueName("sink")}-0-1`, 2);
+    await client.fenceTransactionalId(fencedTx.transactionalId, { transactionTimeoutMs: 60_000 });
+    expect(await client.commitPrepared(fencedTx)).toMatchObject({ kind: "failedKnown", code: "aborted" });
+  });
+});
+
 describe("a slot reused without InitProducerId", () => {
   it("keeps producer id and epoch; a bare EndTxn for the old transaction would commit the new one", async () => {
     const topic = uniqueName("reuse");

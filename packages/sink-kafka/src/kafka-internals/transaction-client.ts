@@ -97,6 +97,24 @@ export class TransactionClient {
   }
 
   /**
+   * Commits a pre-committed transaction whose transactional id has **not** been reused since
+   * (a committable of this run, whose slot the writer keeps prepared until the commit is
+   * confirmed): EndTxn(commit) first, the log is read only when the coordinator refuses.
+   * Cheap on the steady-state path — {@link resumeAndCommit} may have to read the whole open
+   * transaction back from the log. Re-committing an already committed one answers
+   * `committed` (the coordinator says NONE again); with a reused id it would commit the
+   * id's next transaction, so restored committables go through {@link resumeAndCommit}.
+   */
+  async commitPrepared(tx: PreparedTransaction): Promise<CommitOutcome> {
+    try {
+      await this.#connect();
+    } catch (error) {
+      return this.#unreachable(describePreparedTransaction(tx), "connecting", error);
+    }
+    return commitOpenTransaction(this.#internals, this.#cluster, tx, this.#retry, this.#log);
+  }
+
+  /**
    * Aborts a pre-committed transaction idempotently, reading the log first like
    * {@link resumeAndCommit}: it never sends EndTxn(abort) for a transaction whose marker is
    * already written, so it cannot abort the next transaction of a reused id.

@@ -28,7 +28,7 @@ export interface TransactionLogOptions {
 }
 
 export const DEFAULT_TRANSACTION_LOG_OPTIONS: TransactionLogOptions = {
-  maxScanBytes: 64 * 1024 * 1024,
+  maxScanBytes: 256 * 1024 * 1024,
   fetchBytes: 1024 * 1024,
 };
 
