@@ -121,6 +121,10 @@ export class Gate {
     this.open = true;
     for (const w of this.waiters.splice(0)) w();
   }
+  /** Number of callers waiting at the closed gate. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
   pass(): Promise<void> | undefined {
     if (this.open) return undefined;
     return new Promise((resolve) => this.waiters.push(resolve));

@@ -44,6 +44,7 @@ interface PendingCheckpoint {
   readonly expected: Set<string>;
   readonly acks: Map<string, { handle: StateFileHandle; committables?: StoredCommittable[] }>;
   resolve(): void;
+  reject(error: unknown): void;
 }
 
 export class CheckpointCoordinator extends EventEmitter implements SnapshotSink {
@@ -95,12 +96,23 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     this.periodicSuspended = false;
   }
 
-  shutdown(): void {
+  /**
+   * Stops checkpointing and resolves once no checkpoint is in flight: one waiting for
+   * acknowledgements is abandoned (its directory discarded), one already writing its
+   * `_metadata` completes. A failover must wait for this before it looks for the latest
+   * checkpoint: discarding a directory while its `_metadata` was being written (and
+   * older checkpoints pruned) left no complete checkpoint, and the restart began afresh.
+   */
+  shutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending) void this.storage.discard(pending.directory);
+    this.pending?.reject(
+      new BerthError(
+        "CHECKPOINT_DECLINED",
+        `checkpoint ${this.pending.id} was abandoned: the job stopped running`,
+      ),
+    );
+    return this.running.then(() => undefined);
   }
 
   /** Queues behind a checkpoint in progress, then runs. */
@@ -117,7 +129,11 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
       id,
       request.savepoint ? request.targetDirectory : undefined,
     );
-    const acknowledged = new Promise<void>((resolve) => {
+    if (this.stopped) {
+      await this.storage.discard(directory);
+      throw new BerthError("CHECKPOINT_DECLINED", `checkpoint ${id} was abandoned: the job stopped running`);
+    }
+    const acknowledged = new Promise<void>((resolve, reject) => {
       this.pending = {
         id,
         request,
@@ -125,12 +141,14 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
         expected: new Set(this.participants.subtaskKeys()),
         acks: new Map(),
         resolve,
+        reject,
       };
     });
     const pending = this.pending as unknown as PendingCheckpoint;
     this.emit("barrier-injected", id);
     this.participants.injectBarrier({ checkpointId: id, savepoint: request.savepoint, stop: request.stop });
     let timeout: NodeJS.Timeout | undefined;
+    let completed = false;
     try {
       await Promise.race([
         acknowledged,
@@ -154,12 +172,13 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
         );
       const metadata = this.participants.metadataFor(request, id, pending.acks);
       await this.storage.complete(directory, metadata);
+      completed = true;
       this.emit("snapshot-written", id, directory);
       faultPoint("after-checkpoint-complete");
       if (!request.savepoint) await this.storage.pruneCheckpoints(this.settings.retained);
       return { checkpointId: id, directory, metadata };
     } catch (error) {
-      await this.storage.discard(directory);
+      if (!completed) await this.storage.discard(directory);
       throw error;
     } finally {
       clearTimeout(timeout);

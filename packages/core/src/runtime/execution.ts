@@ -437,7 +437,7 @@ export class Execution {
   }
 
   async teardown(): Promise<void> {
-    this.coordinator.shutdown();
+    await this.coordinator.shutdown();
     for (const s of [...this.sources, ...this.subtasks]) s.cancel();
     for (const c of this.channels) c.close();
     for (const close of this.closers.reverse()) {
