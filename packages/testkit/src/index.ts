@@ -21,3 +21,6 @@ export {
   type SinkConformanceFactory,
   type TargetContext,
 } from "./conformance/sink-factory.js";
+// Real Kafka, PostgreSQL and S3 endpoints for tests: environment variables first, then the
+// services `pnpm services up` starts, then testcontainers.
+export * from "./services/index.js";
