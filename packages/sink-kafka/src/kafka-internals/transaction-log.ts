@@ -32,6 +32,15 @@ export const DEFAULT_TRANSACTION_LOG_OPTIONS: TransactionLogOptions = {
   fetchBytes: 1024 * 1024,
 };
 
+/** Fetch errors after which the next attempt needs fresh metadata (the leader moved). */
+const STALE_METADATA = new Set([
+  "NOT_LEADER_FOR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "FENCED_LEADER_EPOCH",
+  "UNKNOWN_LEADER_EPOCH",
+]);
+
 /** Control record key: version (int16) then type (int16): 0 = abort, 1 = commit. */
 const CONTROL_TYPE_ABORT = 0;
 const CONTROL_TYPE_COMMIT = 1;
@@ -82,6 +91,7 @@ export async function readTransactionOutcome(
     } catch (error) {
       const e = error as { type?: string; name?: string };
       if (e.name === "KafkaJSOffsetOutOfRange" || e.type === "OFFSET_OUT_OF_RANGE") return "outOfRange";
+      if (e.type !== undefined && STALE_METADATA.has(e.type)) await cluster.refreshMetadata().catch(() => {});
       throw error;
     }
   };
