@@ -112,6 +112,18 @@ export abstract class JavaServer implements ServiceInstance {
     return undefined;
   }
 
+  /** A Berth instance of this service from another services folder that holds one of the ports. */
+  private otherCheckout(): { pid: number; dir: string } | undefined {
+    for (const { port } of this.ports()) {
+      const holder = findPortHolder(port);
+      const dir = holder?.command.find((a) => a.startsWith(DIR_PROPERTY))?.slice(DIR_PROPERTY.length);
+      if (holder && dir && dir !== this.dir && holder.command.includes(`${SERVICE_PROPERTY}${this.name}`)) {
+        return { pid: holder.pid, dir };
+      }
+    }
+    return undefined;
+  }
+
   /** The pid of a process of this instance that holds one of its ports without a pid file. */
   private orphan(): number | undefined {
     for (const { port } of this.ports()) {
@@ -137,20 +149,19 @@ export abstract class JavaServer implements ServiceInstance {
       return { ...base, outcome: "already-running", pid: record.pid, ms: Date.now() - started };
     }
 
+    const other = this.otherCheckout();
+    if (other && (await this.isReady(5_000))) {
+      return {
+        ...base,
+        outcome: "reused",
+        pid: other.pid,
+        ms: Date.now() - started,
+        detail: `run from ${other.dir}; 'down' here leaves it running`,
+      };
+    }
     for (const { label, port } of this.ports()) {
       if (!(await isPortOpen(this.host, port))) continue;
       const holder = findPortHolder(port);
-      const otherDir = holder?.command.find((a) => a.startsWith(DIR_PROPERTY))?.slice(DIR_PROPERTY.length);
-      const sameKind = holder?.command.includes(`${SERVICE_PROPERTY}${this.name}`) ?? false;
-      if (holder && sameKind && otherDir && (await this.isReady(5_000))) {
-        return {
-          ...base,
-          outcome: "reused",
-          pid: holder.pid,
-          ms: Date.now() - started,
-          detail: `run from ${otherDir}; 'down' here leaves it running`,
-        };
-      }
       throw new ServiceError(
         "PORT_IN_USE",
         this.name,
@@ -247,7 +258,10 @@ export abstract class JavaServer implements ServiceInstance {
     const pid = record?.pid ?? this.orphan();
     let result: StopResult;
     if (pid === undefined) {
-      result = { service: this.name, outcome: "not-running" };
+      const other = this.otherCheckout();
+      result = other
+        ? { service: this.name, outcome: "left-running", detail: `pid ${other.pid}, run from ${other.dir}` }
+        : { service: this.name, outcome: "not-running" };
     } else {
       const graceful = await this.terminate(pid);
       removeFile(this.pidFile);
@@ -295,14 +309,14 @@ export abstract class JavaServer implements ServiceInstance {
       const ready = await this.isReady(5_000);
       return { ...base, up: ready, pid, detail: ready ? undefined : "running, not answering (starting?)" };
     }
+    const other = this.otherCheckout();
+    if (other) {
+      const ready = await this.isReady(5_000);
+      return { ...base, up: ready, pid: other.pid, detail: `run from ${other.dir}` };
+    }
     for (const { label, port } of this.ports()) {
       if (!(await isPortOpen(this.host, port))) continue;
       const holder = findPortHolder(port);
-      const otherDir = holder?.command.find((a) => a.startsWith(DIR_PROPERTY))?.slice(DIR_PROPERTY.length);
-      if (otherDir && holder?.command.includes(`${SERVICE_PROPERTY}${this.name}`)) {
-        const ready = await this.isReady(5_000);
-        return { ...base, up: ready, pid: holder.pid, detail: `run from ${otherDir}` };
-      }
       return { ...base, up: false, detail: `port ${port} (${label}) is held by ${describeHolder(holder)}` };
     }
     return { ...base, up: false };
