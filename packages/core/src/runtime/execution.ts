@@ -437,9 +437,11 @@ export class Execution {
   }
 
   async teardown(): Promise<void> {
-    await this.coordinator.shutdown();
+    const checkpointSettled = this.coordinator.shutdown();
     for (const s of [...this.sources, ...this.subtasks]) s.cancel();
     for (const c of this.channels) c.close();
+    // Only now wait for the checkpoint in flight: subtasks must not run on meanwhile.
+    await checkpointSettled;
     for (const close of this.closers.reverse()) {
       try {
         await close();
