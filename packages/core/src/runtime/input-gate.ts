@@ -2,7 +2,9 @@
  * A subtask's inputs: one channel per upstream subtask. It aligns barriers (a channel that
  * delivered barrier n is not read again until every channel delivered it, as in Flink's
  * aligned checkpoints) and combines watermarks (the minimum over channels that are not
- * idle).
+ * idle). Alignment is per checkpoint id: when a checkpoint is abandoned (timed out) some
+ * inputs may never deliver its barrier, so a newer barrier supersedes it and a stale one
+ * is dropped.
  */
 
 import type { Channel } from "./channel.js";
@@ -18,6 +20,10 @@ export class InputGate {
   private readonly watermarks: number[];
   private readonly idle: boolean[];
   private aligned = 0;
+  /** Checkpoint whose barrier is being aligned, if any. */
+  private aligning: number | undefined;
+  /** Newest checkpoint whose barrier this gate passed on. */
+  private lastAligned = Number.NEGATIVE_INFINITY;
   private combinedWatermark = Number.MIN_SAFE_INTEGER;
   private cursor = 0;
 
@@ -57,14 +63,28 @@ export class InputGate {
       case "idle":
         this.idle[channel] = element.idle;
         return this.watermarkEvent();
-      case "barrier":
+      case "barrier": {
         if (this.channels.length === 1) return element;
+        const id = element.barrier.checkpointId;
+        // A barrier of a checkpoint older than the one aligning (or already passed on) belongs
+        // to an abandoned checkpoint: drop it.
+        if (id <= this.lastAligned || (this.aligning !== undefined && id < this.aligning)) return undefined;
+        if (this.aligning !== undefined && id > this.aligning) {
+          // The checkpoint being aligned was abandoned before every input sent its barrier:
+          // records behind the inputs blocked for it precede this barrier, so free them.
+          this.blocked.fill(false);
+          this.aligned = 0;
+        }
+        this.aligning = id;
         this.blocked[channel] = true;
         this.aligned++;
         if (this.aligned < this.channels.length) return undefined;
         this.aligned = 0;
+        this.aligning = undefined;
+        this.lastAligned = id;
         this.blocked.fill(false);
         return element;
+      }
     }
   }
 
