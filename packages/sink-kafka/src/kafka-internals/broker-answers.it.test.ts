@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { rootKafkaError } from "./outcomes.js";
 import type { PreparedTransaction } from "./prepared-transaction.js";
-import { createTopic, readCommitted, records, testKafka, uniqueName } from "./test-support.js";
+import { createTopic, eventually, readCommitted, records, testKafka, uniqueName } from "./test-support.js";
 import { TransactionClient } from "./transaction-client.js";
 import { TransactionalProducer } from "./transactional-producer.js";
 
@@ -49,16 +49,6 @@ async function precommit(
     return prepared;
   } finally {
     await producer.close();
-  }
-}
-
-/** Polls `read` until it answers `kind` (markers are written after EndTxn answers). */
-async function eventually<T extends { kind: string }>(read: () => Promise<T>, kind: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (value.kind === kind || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { kafkajsInternals } from "./kafkajs-internals.js";
-import { createTopic, records, testKafka, uniqueName } from "./test-support.js";
+import { createTopic, eventually, records, testKafka, uniqueName } from "./test-support.js";
 import { TransactionClient } from "./transaction-client.js";
 import { TransactionalProducer } from "./transactional-producer.js";
 
@@ -54,7 +54,11 @@ describe("kafkajs internals against the broker", () => {
         await cluster.disconnect();
       }
       expect(await producer.commit()).toEqual({ kind: "committed" });
-      if (prepared) expect(await client.readTransactionOutcome(prepared)).toEqual({ kind: "committed" });
+      if (prepared) {
+        expect(await eventually(() => client.readTransactionOutcome(prepared), "committed")).toEqual({
+          kind: "committed",
+        });
+      }
     } finally {
       await producer.close();
       await client.close();

@@ -71,3 +71,16 @@ export function records(
 ): { topic: string; messages: { value: string }[] }["messages"] {
   return Array.from({ length: count }, (_, i) => ({ value: JSON.stringify({ seq: from + i }) }));
 }
+
+/** Polls `read` until it answers `kind` or 10 s passed (markers are written after EndTxn answers). */
+export async function eventually<T extends { kind: string }>(
+  read: () => Promise<T>,
+  kind: string,
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (value.kind === kind || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
