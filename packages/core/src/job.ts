@@ -6,8 +6,10 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { resolve, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CheckpointStorage } from "./checkpoint/checkpoint-storage.js";
+import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint-storage.js";
+import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
 import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
 import { BerthError, CommitFailedPermanentlyError, errorMessage } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -46,8 +48,18 @@ export interface JobOptions {
   /** Capacity of each channel between subtasks, in records (the backpressure bound). Default 1024. */
   readonly channelCapacity?: number;
   readonly restore?: {
+    /** A savepoint or checkpoint directory (the one holding `_metadata`). */
     readonly path: string;
+    /**
+     * Who owns the restored files. NO_CLAIM (default): never modified or deleted, the first
+     * checkpoint is full. CLAIM: the job owns them, leaves a `_claimed` marker, may reference
+     * them and deletes them once subsumed. LEGACY (deprecated): may reference, never deletes.
+     */
+    readonly claimMode?: ClaimMode;
+    /** Drop state of operators (by uid) the pipeline no longer has instead of refusing. */
     readonly allowNonRestoredState?: boolean;
+    /** Restore a savepoint taken by a pipeline of another name (a renamed pipeline). */
+    readonly allowPipelineRename?: boolean;
     readonly skipFailedCommittables?: boolean;
   };
   readonly logger?: Logger;
@@ -58,6 +70,13 @@ export interface StopRequest {
   readonly drain: boolean;
   /** Directory under which the savepoint directory is created; default `<checkpoint dir>/savepoints`. */
   readonly targetDirectory?: string;
+  /** Default "canonical" (restores into any backend); "native" restores only into the same backend. */
+  readonly format?: SavepointFormat;
+}
+
+export interface SavepointOptions {
+  /** Default "canonical" (restores into any backend); "native" restores only into the same backend. */
+  readonly format?: SavepointFormat;
 }
 
 export interface JobResult {
@@ -108,8 +127,11 @@ export class Job extends EventEmitter {
         "a job with an exactly-once sink needs checkpointing: set a positive checkpoint interval",
       );
     }
-    this.storage = new CheckpointStorage(options.checkpointDirectory, this.jobId);
     this.log = (options.logger ?? createLogger()).child({ jobId: this.jobId });
+    this.storage = new CheckpointStorage(options.checkpointDirectory, this.jobId, {
+      incremental: this.settings.stateBackend === "sqlite",
+      log: this.log,
+    });
   }
 
   get state(): JobState {
@@ -134,11 +156,46 @@ export class Job extends EventEmitter {
       : memoryStateBackend;
   }
 
+  /**
+   * Loads the restore point the user gave — every file verified — and applies its claim
+   * mode: a point another job claimed is refused; CLAIM leaves this job's marker.
+   */
+  private async openRestorePoint(): Promise<{ point: RestorePoint; claimed: boolean } | undefined> {
+    const restore = this.options.restore;
+    if (!restore) return undefined;
+    const mode = restore.claimMode ?? "NO_CLAIM";
+    const point = await loadRestorePoint(restore.path);
+    await assertNotClaimedByOther(point.directory, this.jobId);
+    if (mode === "LEGACY")
+      this.log.warn(
+        `claim mode LEGACY is deprecated: checkpoints may reference files of ${point.directory}, which Berth never deletes — do not delete it while this job's checkpoints need it; use CLAIM or NO_CLAIM`,
+      );
+    if (mode === "CLAIM") await claim(point.directory, this.jobId);
+    this.storage.setRestorePoint(point.directory, mode);
+    this.log.info(`restoring from ${point.directory} (claim mode ${mode})`);
+    return { point, claimed: mode === "CLAIM" };
+  }
+
+  /**
+   * Which restored keyed chunks the first checkpoint may reference: never a NO_CLAIM restore
+   * point's; a CLAIM or LEGACY one's, and this job's own shared chunks after a failover.
+   */
+  private referencePolicy(fromUserPoint: boolean): (path: string) => boolean {
+    const mode = this.options.restore?.claimMode ?? "NO_CLAIM";
+    const restored = this.options.restore ? resolve(this.options.restore.path) + sep : undefined;
+    const shared = this.storage.sharedDirectory + sep;
+    return (path) =>
+      (path.startsWith(shared) && (!fromUserPoint || mode !== "NO_CLAIM")) ||
+      (mode !== "NO_CLAIM" && restored !== undefined && path.startsWith(restored));
+  }
+
   private async runAttempts(): Promise<JobResult> {
     let failures = 0;
     let restorePoint: RestorePoint | undefined;
+    let userPoint: { point: RestorePoint; claimed: boolean } | undefined;
     try {
-      restorePoint = this.options.restore ? await loadRestorePoint(this.options.restore.path) : undefined;
+      userPoint = await this.openRestorePoint();
+      restorePoint = userPoint?.point;
     } catch (error) {
       return this.failed(error);
     }
@@ -154,11 +211,16 @@ export class Job extends EventEmitter {
           storage: this.storage,
           restorePoint,
           allowNonRestoredState: this.options.restore?.allowNonRestoredState ?? false,
+          allowPipelineRename: this.options.restore?.allowPipelineRename ?? false,
+          mayReference: this.referencePolicy(restorePoint !== undefined && restorePoint === userPoint?.point),
           skipFailedCommittables: this.options.restore?.skipFailedCommittables ?? false,
           sdkVersion: SDK_VERSION,
           log: this.log,
         });
       } catch (error) {
+        // Nothing references the claimed files yet: give the claim back.
+        if (userPoint?.claimed && restorePoint === userPoint.point)
+          await releaseClaim(userPoint.point.directory, this.jobId).catch(() => undefined);
         return this.failed(error);
       }
       const end = await this.runExecution(execution).then(
@@ -241,7 +303,7 @@ export class Job extends EventEmitter {
    */
   private async finish(
     execution: Execution,
-    how: { savepoint: boolean; drain: boolean; targetDirectory?: string },
+    how: { savepoint: boolean; drain: boolean; targetDirectory?: string; format?: SavepointFormat },
   ): Promise<string> {
     this.stopping = how.savepoint ? (how.drain ? "stop with drain" : "stop") : "end of input";
     execution.coordinator.suspendPeriodic();
@@ -250,6 +312,7 @@ export class Job extends EventEmitter {
         savepoint: how.savepoint,
         stop: how.drain ? "drain" : "suspend",
         targetDirectory: how.targetDirectory ?? this.storage.defaultSavepointDirectory,
+        format: how.format ?? "canonical",
       })
       .catch((error: unknown) => {
         if (how.drain) {
@@ -324,18 +387,20 @@ export class Job extends EventEmitter {
       savepoint: true,
       drain: request.drain,
       ...(request.targetDirectory ? { targetDirectory: request.targetDirectory } : {}),
+      ...(request.format ? { format: request.format } : {}),
     });
     await this.run();
     return savepoint;
   }
 
   /** A savepoint while the job keeps running; its committables commit with the next checkpoint. */
-  async savepoint(targetDirectory?: string): Promise<string> {
+  async savepoint(targetDirectory?: string, options: SavepointOptions = {}): Promise<string> {
     const execution = this.runningExecution("take a savepoint of");
     const completed = await execution.coordinator.trigger({
       savepoint: true,
       stop: "none",
       targetDirectory: targetDirectory ?? this.storage.defaultSavepointDirectory,
+      format: options.format ?? "canonical",
     });
     return completed.directory;
   }

@@ -1,5 +1,10 @@
-/** Structured logging (pino) to stderr; level from `BERTH_LOG_LEVEL` (default "info"). */
+/**
+ * Structured logging (pino) to stderr; level from `BERTH_LOG_LEVEL` (default "info").
+ * Every message and field passes through {@link redactValue}, so a connection string or
+ * password never reaches a log line.
+ */
 import pino from "pino";
+import { redactSecrets, redactValue } from "./redact.js";
 
 export type Logger = {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -9,14 +14,19 @@ export type Logger = {
 };
 
 function wrap(logger: pino.Logger): Logger {
+  const fields = (f: Record<string, unknown> | undefined) => (f ? redactValue(f) : {});
   return {
-    info: (message, fields) => logger.info(fields ?? {}, message),
-    warn: (message, fields) => logger.warn(fields ?? {}, message),
-    error: (message, fields) => logger.error(fields ?? {}, message),
-    child: (bindings) => wrap(logger.child(bindings)),
+    info: (message, f) => logger.info(fields(f), redactSecrets(message)),
+    warn: (message, f) => logger.warn(fields(f), redactSecrets(message)),
+    error: (message, f) => logger.error(fields(f), redactSecrets(message)),
+    child: (bindings) => wrap(logger.child(redactValue(bindings))),
   };
 }
 
-export function createLogger(level = process.env.BERTH_LOG_LEVEL ?? "info"): Logger {
-  return wrap(pino({ level, base: { pid: process.pid } }, pino.destination(2)));
+/** A logger to stderr, or to `destination` (tests capture logs this way). */
+export function createLogger(
+  level = process.env.BERTH_LOG_LEVEL ?? "info",
+  destination: pino.DestinationStream = pino.destination(2),
+): Logger {
+  return wrap(pino({ level, base: { pid: process.pid } }, destination));
 }

@@ -8,7 +8,8 @@ import { BerthError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
 import type { BarrierOptions, BarrierStop } from "../runtime/stream-element.js";
 import type { SnapshotSink } from "../runtime/subtask.js";
-import type { CheckpointStorage } from "./checkpoint-storage.js";
+import type { Json } from "../sink/sink.js";
+import type { CheckpointStorage, SavepointFormat, SubtaskKeyedState } from "./checkpoint-storage.js";
 import type { CheckpointMetadata, StateFileHandle, StoredCommittable } from "./metadata.js";
 
 export interface TriggerRequest {
@@ -16,6 +17,8 @@ export interface TriggerRequest {
   readonly stop: BarrierStop;
   /** Directory under which a savepoint's own directory is created. */
   readonly targetDirectory?: string;
+  /** Format of a savepoint (checkpoints are always canonical). Default "canonical". */
+  readonly format?: SavepointFormat;
 }
 
 export interface CompletedCheckpoint {
@@ -190,8 +193,29 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     return this.pending?.id === checkpointId ? this.pending.directory : undefined;
   }
 
+  snapshotState(
+    checkpointId: number,
+    uid: string,
+    subtask: number,
+    operatorState: Json[],
+    keyed: SubtaskKeyedState | undefined,
+  ): Promise<StateFileHandle> {
+    const pending = this.pending;
+    if (pending?.id !== checkpointId)
+      return Promise.reject(
+        new BerthError("CHECKPOINT_DECLINED", `checkpoint ${checkpointId} is no longer in progress`),
+      );
+    const target = {
+      directory: pending.directory,
+      savepoint: pending.request.savepoint,
+      format: pending.request.savepoint ? (pending.request.format ?? "canonical") : "canonical",
+    } as const;
+    return this.storage.writeState(target, uid, subtask, operatorState, keyed);
+  }
+
+  /** Writes a subtask's state file with `content` as is (no keyed state). */
   writeState(directory: string, uid: string, subtask: number, content: string): Promise<StateFileHandle> {
-    return this.storage.writeState(directory, uid, subtask, content);
+    return this.storage.writeStateFile(directory, uid, subtask, content);
   }
 
   acknowledge(

@@ -11,21 +11,30 @@ import {
   type TriggerRequest,
 } from "../checkpoint/checkpoint-coordinator.js";
 import type { CheckpointStorage } from "../checkpoint/checkpoint-storage.js";
-import type {
-  CheckpointMetadata,
-  StateFileHandle,
-  StoredCommittable,
-  SubtaskStateFile,
+import {
+  type CheckpointMetadata,
+  type KeyedChunk,
+  METADATA_FILE,
+  METADATA_FORMAT_VERSION,
+  type StateFileHandle,
+  type StoredCommittable,
 } from "../checkpoint/metadata.js";
-import type { RestorePoint } from "../checkpoint/restore-point.js";
+import {
+  NonRestoredStateError,
+  RestoreError,
+  SavepointBackendMismatchError,
+  SavepointPipelineMismatchError,
+} from "../checkpoint/restore-errors.js";
+import { type RestoredSubtask, type RestorePoint, readKeyedEntries } from "../checkpoint/restore-point.js";
 import { BerthError, CommitFailedPermanentlyError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
 import type { Pipeline, SinkVertex, Vertex } from "../pipeline/pipeline.js";
+import { redactSecrets } from "../redact.js";
 import { type CommitSettings, commitWithRetry, describeCommittable } from "../sink/commit-with-retry.js";
 import type { Committer, Json, SinkContext, SinkLog } from "../sink/sink.js";
 import { SinkOperator } from "../sink/sink-operator.js";
-import { inRange, keyGroupRange } from "../state/key-groups.js";
-import type { StateBackend, StateEntry } from "../state/state-backend.js";
+import { type KeyGroupRange, keyGroupRange } from "../state/key-groups.js";
+import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
 import { Channel } from "./channel.js";
 import { InputGate } from "./input-gate.js";
 import type { Output, StreamOperator } from "./operator.js";
@@ -40,6 +49,13 @@ export interface ExecutionSettings extends CommitSettings {
   readonly storage: CheckpointStorage;
   readonly restorePoint: RestorePoint | undefined;
   readonly allowNonRestoredState: boolean;
+  /** Restore a savepoint taken by a pipeline of another name. */
+  readonly allowPipelineRename?: boolean;
+  /**
+   * Whether the first checkpoint may reference (instead of copy) a restored keyed state
+   * chunk at this absolute path — the claim mode decides. Default: never.
+   */
+  readonly mayReference?: (chunkPath: string) => boolean;
   /** Go on when a restored committable fails for a known permanent reason (logged loudly). */
   readonly skipFailedCommittables: boolean;
   readonly channelCapacity: number;
@@ -133,24 +149,35 @@ export class Execution {
     return execution;
   }
 
+  /** Every compatibility check, before anything is restored or committed. */
   private checkRestorePoint(): void {
     const restore = this.settings.restorePoint;
     if (!restore) return;
     const { metadata } = restore;
+    const metadataPath = `${restore.directory}/${METADATA_FILE}`;
+    if (metadata.format === "native" && metadata.backend !== this.settings.backend.kind)
+      throw new SavepointBackendMismatchError(
+        restore.directory,
+        metadata.backend,
+        this.settings.backend.kind,
+      );
+    if (metadata.pipeline !== this.pipeline.name && !this.settings.allowPipelineRename)
+      throw new SavepointPipelineMismatchError(restore.directory, metadata.pipeline, this.pipeline.name);
     if (metadata.maxParallelism !== this.pipeline.maxParallelism) {
-      throw new BerthError(
+      throw new RestoreError(
         "RESTORE_FAILED",
-        `${restore.directory} was taken with max parallelism ${metadata.maxParallelism}, the pipeline has ${this.pipeline.maxParallelism}; the max parallelism of a job cannot change`,
+        metadataPath,
+        `${restore.directory} was taken with max parallelism ${metadata.maxParallelism}, the pipeline has ${this.pipeline.maxParallelism}; the max parallelism of a job cannot change — set it back to ${metadata.maxParallelism}`,
       );
     }
     const uids = new Set(this.pipeline.vertices.map((v) => v.uid));
     const orphaned = metadata.operators.filter((o) => !uids.has(o.uid)).map((o) => o.uid);
-    if (orphaned.length > 0 && !this.settings.allowNonRestoredState) {
-      throw new BerthError(
-        "STATE_NOT_RESTORED",
-        `${restore.directory} holds state for operators the pipeline no longer has (uid ${orphaned.join(", ")}); restore with --allow-non-restored-state to drop it`,
+    if (orphaned.length > 0 && !this.settings.allowNonRestoredState)
+      throw new NonRestoredStateError(restore.directory, orphaned);
+    if (orphaned.length > 0)
+      this.settings.log.warn(
+        `dropping the state of operators the pipeline no longer has (uid ${orphaned.join(", ")}), as --allow-non-restored-state asks`,
       );
-    }
   }
 
   private sinkContext(vertex: SinkVertex): SinkContext {
@@ -172,6 +199,9 @@ export class Execution {
       if (vertex.kind !== "sink") continue;
       const context = this.sinkContext(vertex);
       await vertex.sink.validate?.({ checkpointIntervalMs: 0 });
+      this.settings.log.info(
+        `sink ${vertex.uid}: ${vertex.sink.kind} target ${redactSecrets(vertex.sink.targetIdentity())}, prefix ${context.sinkPrefix}`,
+      );
       const stored = restore?.metadata.sinks.find((s) => s.uid === vertex.uid);
       const restored: StoredCommittable[] = [];
       for (const c of stored?.committables ?? []) {
@@ -227,8 +257,54 @@ export class Execution {
     }
   }
 
-  private restoredState(vertex: Vertex): SubtaskStateFile[] | undefined {
+  private restoredState(vertex: Vertex): RestoredSubtask[] | undefined {
     return this.settings.restorePoint?.states.get(vertex.uid);
+  }
+
+  /**
+   * The keyed state store of subtask `index` of `vertex`: empty, or holding the restored
+   * entries of its key groups (from canonical chunks of any backend, or native copies of
+   * the same backend). Restored chunks the claim mode lets checkpoints reference are not
+   * rewritten while unchanged.
+   */
+  private async restoreStore(
+    vertex: Vertex,
+    index: number,
+    range: KeyGroupRange,
+    restored: RestoredSubtask[] | undefined,
+  ): Promise<KeyedStateStore> {
+    const { backend, attemptId, storage } = this.settings;
+    const name = `${vertex.uid}-${index}-${attemptId}`;
+    const overlaps = (kg: readonly [number, number]) => kg[1] >= range.start && kg[0] <= range.end;
+    const natives = (restored ?? []).flatMap((s) =>
+      s.keyed?.kind === "sqlite" && overlaps(s.keyed.keyGroups)
+        ? [{ path: s.keyed.path, keyGroups: { start: s.keyed.keyGroups[0], end: s.keyed.keyGroups[1] } }]
+        : [],
+    );
+    let store: KeyedStateStore;
+    if (natives.length > 0) {
+      if (!backend.restoreNative)
+        throw new SavepointBackendMismatchError(
+          this.settings.restorePoint?.directory ?? "",
+          "sqlite",
+          backend.kind,
+        );
+      store = backend.restoreNative(name, natives, range);
+    } else {
+      store = backend.createStore(name);
+    }
+    this.closers.push(() => store.close());
+    if (!restored) return store;
+    const referencable: KeyedChunk[] = [];
+    for (const subtask of restored) {
+      const keyed = subtask.keyed;
+      if (!keyed || keyed.kind === "sqlite") continue;
+      store.load(await readKeyedEntries(keyed, range));
+      if (keyed.kind === "chunks")
+        referencable.push(...keyed.chunks.filter((c) => this.settings.mayReference?.(c.path) ?? false));
+    }
+    storage.seedIncremental(store, range, referencable);
+    return store;
   }
 
   private async build(): Promise<void> {
@@ -293,12 +369,7 @@ export class Execution {
       const sinkRuntime = v.kind === "sink" ? await this.sinkRuntime(v) : undefined;
       for (let i = 0; i < v.parallelism; i++) {
         const range = keyGroupRange(i, pipeline.maxParallelism, v.parallelism);
-        const store = settings.backend.createStore(`${v.uid}-${i}-${settings.attemptId}`);
-        this.closers.push(() => store.close());
-        const keyed = (restored ?? [])
-          .flatMap((f) => f.keyed as StateEntry[])
-          .filter((e) => inRange(e.keyGroup, range));
-        store.load(keyed);
+        const store = await this.restoreStore(v, i, range, restored);
         const operator: StreamOperator = sinkRuntime
           ? this.sinkOperator(sinkRuntime, i)
           : (v as { createOperator: () => StreamOperator }).createOperator();
@@ -310,7 +381,7 @@ export class Execution {
           this.coordinator,
           new InputGate(gates.get(v.index)?.[i] ?? []),
           operator,
-          store,
+          { store, range },
         );
         await operator.open(
           {
@@ -389,9 +460,9 @@ export class Execution {
     }));
     return {
       magic: "berth-checkpoint",
-      formatVersion: 1,
+      formatVersion: METADATA_FORMAT_VERSION,
       kind: request.savepoint ? "savepoint" : "checkpoint",
-      format: "canonical",
+      format: request.savepoint ? (request.format ?? "canonical") : "canonical",
       backend: this.settings.backend.kind,
       jobId: this.settings.jobId,
       pipeline: this.pipeline.name,

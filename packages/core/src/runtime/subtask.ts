@@ -4,11 +4,11 @@
  * mail or a barrier trigger arrives. Everything of one job runs on the one Node thread,
  * so a subtask's handling of an element is never interleaved with another of its own.
  */
+import type { SubtaskKeyedState } from "../checkpoint/checkpoint-storage.js";
 import type { StateFileHandle, StoredCommittable } from "../checkpoint/metadata.js";
 import type { WatermarkStrategy } from "../pipeline/functions.js";
 import type { Json } from "../sink/sink.js";
 import type { SourceReader } from "../source/source.js";
-import type { KeyedStateStore } from "../state/state-backend.js";
 import type { InputGate } from "./input-gate.js";
 import type { Output, StreamOperator } from "./operator.js";
 import type { RoutingOutput } from "./routing-output.js";
@@ -18,7 +18,17 @@ import { type BarrierOptions, MAX_WATERMARK } from "./stream-element.js";
 export interface SnapshotSink {
   /** Where checkpoint `id` is written, or undefined when it was aborted meanwhile. */
   directoryOf(checkpointId: number): string | undefined;
-  writeState(directory: string, uid: string, subtask: number, content: string): Promise<StateFileHandle>;
+  /**
+   * Writes a subtask's state for checkpoint `id`: operator state and, for a keyed subtask,
+   * its keyed state (read before the first await: the state at the barrier).
+   */
+  snapshotState(
+    checkpointId: number,
+    uid: string,
+    subtask: number,
+    operatorState: Json[],
+    keyed: SubtaskKeyedState | undefined,
+  ): Promise<StateFileHandle>;
   acknowledge(
     checkpointId: number,
     subtaskKey: string,
@@ -75,13 +85,18 @@ abstract class Subtask {
   protected async completeBarrier(
     barrier: BarrierOptions,
     operatorState: Json[],
-    store: KeyedStateStore | undefined,
+    keyed: SubtaskKeyedState | undefined,
     committables?: StoredCommittable[],
   ): Promise<void> {
     const directory = this.snapshots.directoryOf(barrier.checkpointId);
     if (directory !== undefined) {
-      const content = JSON.stringify({ operatorState, keyed: store?.snapshot() ?? [] });
-      const handle = await this.snapshots.writeState(directory, this.uid, this.index, content);
+      const handle = await this.snapshots.snapshotState(
+        barrier.checkpointId,
+        this.uid,
+        this.index,
+        operatorState,
+        keyed,
+      );
       this.snapshots.acknowledge(barrier.checkpointId, this.key, handle, committables);
     }
     await this.output.broadcast({ kind: "barrier", barrier });
@@ -96,7 +111,7 @@ export class OperatorSubtask extends Subtask {
     snapshots: SnapshotSink,
     private readonly gate: InputGate,
     readonly operator: StreamOperator,
-    private readonly store: KeyedStateStore | undefined,
+    private readonly keyed: SubtaskKeyedState | undefined,
   ) {
     super(uid, index, output, snapshots);
     gate.onData = () => this.wake();
@@ -132,7 +147,7 @@ export class OperatorSubtask extends Subtask {
     if (barrier.stop !== "none") this.halted = true;
     const snapshot = await this.operator.snapshot(barrier, this.output);
     const committables = (snapshot as { committables?: StoredCommittable[] }).committables;
-    await this.completeBarrier(barrier, snapshot.operatorState, this.store, committables);
+    await this.completeBarrier(barrier, snapshot.operatorState, this.keyed, committables);
   }
 
   resume(): void {

@@ -1,6 +1,7 @@
-/** Heap state backend: fastest; state must fit in memory. */
+/** Heap state backend: fastest; state must fit in memory. Its checkpoints are full. */
 import type { Json } from "../sink/sink.js";
-import type { KeyedStateStore, StateBackend, StateEntry } from "./state-backend.js";
+import { inRange, type KeyGroupRange } from "./key-groups.js";
+import type { KeyedStateStore, RawStateEntry, StateBackend, StateEntry } from "./state-backend.js";
 
 function compareEntries(a: StateEntry, b: StateEntry): number {
   return a.keyGroup - b.keyGroup || cmp(a.state, b.state) || cmp(a.key, b.key);
@@ -13,6 +14,7 @@ function cmp(a: string, b: string): number {
 class MemoryKeyedStateStore implements KeyedStateStore {
   /** state name → "keyGroup\u0000key" → entry */
   private readonly states = new Map<string, Map<string, StateEntry>>();
+  private changed = new Set<number>();
 
   private table(state: string): Map<string, StateEntry> {
     let table = this.states.get(state);
@@ -29,10 +31,11 @@ class MemoryKeyedStateStore implements KeyedStateStore {
 
   put(state: string, keyGroup: number, key: string, value: Json): void {
     this.table(state).set(`${keyGroup}\u0000${key}`, { state, keyGroup, key, value });
+    this.changed.add(keyGroup);
   }
 
   delete(state: string, keyGroup: number, key: string): void {
-    this.states.get(state)?.delete(`${keyGroup}\u0000${key}`);
+    if (this.states.get(state)?.delete(`${keyGroup}\u0000${key}`)) this.changed.add(keyGroup);
   }
 
   entriesOf(state: string): Iterable<StateEntry> {
@@ -46,6 +49,18 @@ class MemoryKeyedStateStore implements KeyedStateStore {
       for (const entry of table.values()) all.push(entry);
     }
     return all.sort(compareEntries);
+  }
+
+  rawEntries(range: KeyGroupRange): RawStateEntry[] {
+    return this.snapshot()
+      .filter((e) => inRange(e.keyGroup, range))
+      .map((e) => ({ state: e.state, keyGroup: e.keyGroup, key: e.key, value: JSON.stringify(e.value) }));
+  }
+
+  takeChangedKeyGroups(): Set<number> {
+    const changed = this.changed;
+    this.changed = new Set();
+    return changed;
   }
 
   load(entries: Iterable<StateEntry>): void {
