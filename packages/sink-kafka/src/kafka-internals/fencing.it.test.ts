@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { PreparedTransaction } from "./prepared-transaction.js";
-import { createTopic, readCommitted, records, testKafka, uniqueName } from "./test-support.js";
+import { createTopic, eventually, readCommitted, records, testKafka, uniqueName } from "./test-support.js";
 import { TransactionClient } from "./transaction-client.js";
 import { TransactionalProducer } from "./transactional-producer.js";
 
@@ -56,6 +56,20 @@ describe("fenced pre-committed transaction", () => {
     expect(await readCommitted(kafka, topic, { expected: 1, maxWaitMs: 2_000 })).toEqual([]);
     // Aborting it again is idempotent.
     expect(await client.resumeAndAbort(prepared)).toEqual({ kind: "alreadyAborted" });
+  });
+
+  it("resumeAndAbort aborts an open transaction once, then answers alreadyAborted", async () => {
+    const topic = uniqueName("resume-abort");
+    const transactionalId = `${uniqueName("sink")}-2-0`;
+    await createTopic(kafka, topic, 1);
+    const prepared = await precommit(topic, transactionalId, 4);
+    expect(await client.resumeAndAbort(prepared)).toEqual({ kind: "aborted" });
+    expect(await eventually(() => client.readTransactionOutcome(prepared), "aborted")).toEqual({
+      kind: "aborted",
+    });
+    expect(await client.resumeAndAbort(prepared)).toEqual({ kind: "alreadyAborted" });
+    expect(await client.resumeAndCommit(prepared)).toMatchObject({ kind: "failedKnown", code: "aborted" });
+    expect(await readCommitted(kafka, topic, { expected: 1, maxWaitMs: 2_000 })).toEqual([]);
   });
 
   it("fencing after the commit does not turn a committed transaction into a failure", async () => {
