@@ -6,7 +6,11 @@
  * `@berth/sink-kafka`; not re-exported from the package.
  */
 export { KafkaInternalsError, type KafkaInternalsErrorCode } from "./errors.js";
-export { checkKafkajsInternals, KAFKAJS_PINNED_VERSION } from "./kafkajs-internals.js";
+export {
+  checkKafkajsInternals,
+  KAFKAJS_PINNED_VERSION,
+  type KjsTopicMessages as TopicMessages,
+} from "./kafkajs-internals.js";
 export type { AbortOutcome, CommitOutcome, KnownCommitFailure } from "./outcomes.js";
 export {
   describePreparedTransaction,
