@@ -39,7 +39,11 @@ const outDir = join(work, "out");
 const checkpointDirectory = join(work, "checkpoints");
 try {
   console.log(`Berth demo: ${COUNT} records, sequence → file sink in ${outDir}`);
-  const first = new Job(buildPipeline(outDir), { jobId: "demo", checkpointDirectory, checkpointIntervalMs: 200 });
+  const first = new Job(buildPipeline(outDir), {
+    jobId: "demo",
+    checkpointDirectory,
+    checkpointIntervalMs: 200,
+  });
   const firstRun = first.run();
   await new Promise((resolve) => first.once("running", resolve));
   await sleep(1_000);
@@ -48,7 +52,12 @@ try {
   console.log(`stopped (${(await firstRun).state}) with savepoint ${savepoint}`);
   console.log(`committed and visible before the restore: ${afterStop} records`);
 
-  const second = new Job(buildPipeline(outDir), { jobId: "demo", checkpointDirectory, checkpointIntervalMs: 200, restore: { path: savepoint } });
+  const second = new Job(buildPipeline(outDir), {
+    jobId: "demo",
+    checkpointDirectory,
+    checkpointIntervalMs: 200,
+    restore: { path: savepoint },
+  });
   const result = await second.run();
   console.log(`restored from the savepoint and ran to end of input: ${result.state}`);
 

@@ -11,7 +11,10 @@ const wanted = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).pack
 
 function pnpmVersion() {
   try {
-    return execFileSync("pnpm", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("pnpm", ["--version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return undefined;
   }
