@@ -54,6 +54,9 @@ export function buildConformanceJob(
     checkpointTimeoutMs: 30_000,
     commitDeadlineMs: spec.commitDeadlineMs,
     restartStrategy: { attempts: spec.restartAttempts, delayMs: 200 },
+    // Small channels keep the source close to the sink, so a stop or savepoint the kit triggers
+    // after n records lands near n even on a loaded machine.
+    channelCapacity: 64,
     logger,
     ...(spec.restorePath ? { restore: { path: spec.restorePath } } : {}),
   });

@@ -35,6 +35,7 @@ export function describeSinkConformance(name: string, options: SinkConformanceOp
     test(title, { timeout }, async (context) => {
       const report = await runConformanceCase(caseName, withName);
       if (report.skipped) context.skip(report.skipped);
+      for (const note of report.notes) await context.annotate(note, "notice");
       if (!report.ok) throw new Error(report.text);
     });
   };
