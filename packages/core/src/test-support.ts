@@ -6,9 +6,11 @@
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CheckpointMetadata, SubtaskStateFile } from "./checkpoint/metadata.js";
+import Database from "better-sqlite3";
+import { decodeChunk } from "./checkpoint/keyed-chunks.js";
+import type { CheckpointMetadata, StateFileHandle, SubtaskStateFile } from "./checkpoint/metadata.js";
 import type { CommitOutcome } from "./sink/commit-outcome.js";
 import type { Committer, Json, Sink, SinkWriter } from "./sink/sink.js";
 import type { Source } from "./source/source.js";
@@ -73,13 +75,36 @@ export function readMetadata(directory: string): CheckpointMetadata {
   return JSON.parse(readFileSync(join(directory, "_metadata"), "utf8")) as CheckpointMetadata;
 }
 
-/** The state files of one operator in a checkpoint or savepoint directory. */
+/**
+ * The state of one operator in a checkpoint or savepoint directory, per subtask: its
+ * operator state and its keyed entries (read from canonical chunks or a native database).
+ */
 export function operatorState(directory: string, uid: string): SubtaskStateFile[] {
   const operator = readMetadata(directory).operators.find((o) => o.uid === uid);
   if (!operator) throw new Error(`${directory} holds no operator ${uid}`);
-  return operator.subtasks.map(
-    (h) => JSON.parse(readFileSync(join(directory, h.file), "utf8")) as SubtaskStateFile,
-  );
+  return operator.subtasks.map((h) => {
+    const file = JSON.parse(readFileSync(join(directory, h.file), "utf8")) as Partial<SubtaskStateFile>;
+    return { operatorState: file.operatorState ?? [], keyed: file.keyed ?? keyedEntries(directory, h.keyed) };
+  });
+}
+
+function keyedEntries(directory: string, keyed: StateFileHandle["keyed"]): SubtaskStateFile["keyed"] {
+  if (keyed?.kind === "chunks")
+    return keyed.chunks.flatMap((c) => decodeChunk(readFileSync(resolve(directory, c.path)), c.path));
+  if (keyed?.kind === "sqlite") {
+    const db = new Database(resolve(directory, keyed.path), { readonly: true });
+    try {
+      return db
+        .prepare<[], { state: string; key_group: number; key: string; value: string }>(
+          "SELECT * FROM state ORDER BY key_group, state, key",
+        )
+        .all()
+        .map((r) => ({ state: r.state, keyGroup: r.key_group, key: r.key, value: JSON.parse(r.value) }));
+    } finally {
+      db.close();
+    }
+  }
+  return [];
 }
 
 /** The sequence source's split positions in a snapshot: `emitted(n)` says whether n was emitted before it. */
