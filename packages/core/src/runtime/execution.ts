@@ -61,6 +61,8 @@ export interface ExecutionSettings extends CommitSettings {
   readonly channelCapacity: number;
   readonly checkpointTimeoutMs: number;
   readonly retainedCheckpoints: number;
+  /** The periodic checkpoint interval, handed to `Sink.validate` (e.g. against a transaction timeout). */
+  readonly checkpointIntervalMs: number;
   readonly sdkVersion: string;
   readonly log: SinkLog;
 }
@@ -198,7 +200,7 @@ export class Execution {
     for (const vertex of this.pipeline.vertices) {
       if (vertex.kind !== "sink") continue;
       const context = this.sinkContext(vertex);
-      await vertex.sink.validate?.({ checkpointIntervalMs: 0 });
+      await vertex.sink.validate?.({ checkpointIntervalMs: this.settings.checkpointIntervalMs });
       this.settings.log.info(
         `sink ${vertex.uid}: ${vertex.sink.kind} target ${redactSecrets(vertex.sink.targetIdentity())}, prefix ${context.sinkPrefix}`,
       );
