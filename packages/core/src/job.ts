@@ -99,6 +99,8 @@ export class Job extends EventEmitter {
   private execution: Execution | undefined;
   private endExecution: ((end: ExecutionEnd) => void) | undefined;
   private stopping: string | undefined;
+  /** The savepoint or final checkpoint of a stop whose synchronous commits have begun. */
+  private stopCommitsBegan: string | undefined;
   private running: Promise<JobResult> | undefined;
   private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
     stateBackend: StateBackendKind;
@@ -246,9 +248,12 @@ export class Job extends EventEmitter {
       );
       this.setState("RESTARTING");
       await sleep(this.settings.restartStrategy.delayMs);
-      const latest = (await this.storage.completedCheckpoints()).at(-1);
+      // A stop whose commits began made its savepoint's side effects visible: only the savepoint
+      // (newer than any checkpoint) restores without repeating them.
+      const latest = this.stopCommitsBegan ?? (await this.storage.completedCheckpoints()).at(-1)?.directory;
+      this.stopCommitsBegan = undefined;
       try {
-        restorePoint = latest ? await loadRestorePoint(latest.directory) : restorePoint;
+        restorePoint = latest ? await loadRestorePoint(latest) : restorePoint;
       } catch (e) {
         return this.failed(e);
       }
@@ -327,6 +332,7 @@ export class Job extends EventEmitter {
           cause: error,
         });
       });
+    this.stopCommitsBegan = completed.directory;
     const total = execution.pendingCommits(completed.checkpointId);
     this.emit("commits", 0, total);
     const progress = setInterval(
