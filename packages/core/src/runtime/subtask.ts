@@ -14,6 +14,8 @@ import type { Output, StreamOperator } from "./operator.js";
 import type { RoutingOutput } from "./routing-output.js";
 import { type BarrierOptions, MAX_WATERMARK } from "./stream-element.js";
 
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** What a subtask reports to the checkpoint coordinator. */
 export interface SnapshotSink {
   /** Where checkpoint `id` is written, or undefined when it was aborted meanwhile. */
@@ -215,6 +217,10 @@ export class SourceSubtask extends Subtask {
         continue;
       }
       await this.emitRecords(poll.records);
+      // Everything downstream runs on promise continuations: without a turn of the event
+      // loop per batch, a source that always has data starves timers (periodic checkpoints,
+      // processing-time timers, commit retries) and I/O (the control plane).
+      await yieldToEventLoop();
     }
   }
 
