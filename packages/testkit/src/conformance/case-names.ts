@@ -17,6 +17,10 @@ export const CONFORMANCE_CASES = {
   "crash-mid-commit": "SIGKILL between two commits of a checkpoint: every record once after restore",
   "crash-during-restore-commit":
     "SIGKILL while a restore recommits the checkpoint's committables, then restore again: every record once",
+  "stop-commit-fails":
+    "a commit of a stop fails after the others succeeded: the job fails over to the stop's savepoint, every record once",
+  "crash-during-stop-commit":
+    "SIGKILL after a stop's commits, before it ends FINISHED; restore from the newest checkpoint or savepoint: every record once",
   "lingering-cleanup":
     "transactions a crashed run left open or pre-committed are aborted when the next run starts",
   "rescale-up": "crash at sink parallelism 1, restore at 3: every record once",

@@ -12,6 +12,7 @@ import { type ChildRun, describeChild, runChildJob } from "./child-job.js";
 import { buildConformanceJob, type RunSpec } from "./conformance-job.js";
 import type { ResolvedOptions } from "./options.js";
 import { type ConformanceFailure, describeDiff, diffSeqs, isClean, toSeqs } from "./report.js";
+import type { RunnerSpec } from "./runner-protocol.js";
 import type { ConformanceRecord, SinkConformanceFactory } from "./sink-factory.js";
 
 /** Thrown to end a case early once a failure makes further checks meaningless. */
@@ -113,13 +114,14 @@ export class CaseRun {
   }
 
   /** Runs the job in a child process, with `BERTH_FAULT=fault` when given. */
-  child(target: object, spec: RunSpec, fault?: string): Promise<ChildRun> {
+  child(target: object, spec: RunSpec, fault?: string, stop?: RunnerSpec["stop"]): Promise<ChildRun> {
     return runChildJob(
       {
         factoryModule: this.options.factoryModule,
         factoryExport: this.options.factoryExport,
         target,
         run: spec,
+        ...(stop ? { stop } : {}),
       },
       {
         ...(fault ? { fault } : {}),

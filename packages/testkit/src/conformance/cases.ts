@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { createLogger, type FaultPoint } from "@berth/core";
 import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";
-import { diffTrees, hashTree, latestCheckpoint, positionOf } from "./checkpoint-files.js";
+import { diffTrees, hashTree, latestRestorePoint, positionOf } from "./checkpoint-files.js";
+import { describeChild } from "./child-job.js";
 import { commitTwice, lostAcknowledgements, newCommitLog, withCommitter } from "./committer-faults.js";
 import { type ResolvedOptions, resolveOptions, type SinkConformanceOptions } from "./options.js";
 import { type ConformanceReport, formatReport } from "./report.js";
@@ -156,17 +157,17 @@ function faultFor(point: FaultPoint, options: ResolvedOptions): string {
   }
 }
 
-/** After a kill: nothing twice, nothing beyond the newest complete checkpoint. */
+/** After a kill: nothing twice, nothing beyond the newest complete checkpoint or savepoint. */
 async function checkAfterCrash(
   run: CaseRun,
   target: object,
   jobId: string,
   point: FaultPoint,
 ): Promise<string | undefined> {
-  const latest = await latestCheckpoint(join(run.workDirectory, "checkpoints"), jobId);
+  const latest = await latestRestorePoint(join(run.workDirectory, "checkpoints"), jobId);
   const allowed = latest ? (await positionOf(latest)).emitted : new Set<number>();
   await run.check(
-    "after the kill, before restore (committed must lie within the newest complete checkpoint)",
+    "after the kill, before restore (committed must lie within the newest complete checkpoint or savepoint)",
     target,
     allowed,
     undefined,
@@ -236,6 +237,50 @@ function crashCase(point: FaultPoint): CaseBody {
   };
 }
 
+/**
+ * The stop's last commit fails (`throw`: the job fails over in its process and must restore
+ * from the stop's savepoint) or the process dies there (`kill`: restored like
+ * `--from-latest`, from the stop's savepoint).
+ */
+function stopCommitFault(fault: "throw" | "kill"): CaseBody {
+  return async (run) => {
+    const point = "mid-commit";
+    const target = await run.target();
+    const spec = run.spec();
+    const stop = { afterRecords: Math.floor(run.options.records / 3), drain: false, fault };
+    const child = await run.child(target, spec, undefined, stop);
+    const commits = child.events.find((e) => e.event === "stop-commits")?.total ?? 0;
+    if (commits === 0) {
+      run.abort(
+        "the stop",
+        `the stop had no commit to ${fault === "kill" ? "die" : "fail"} after; ${describeChild(child)}`,
+      );
+    }
+    if (fault === "throw") {
+      if (!child.events.some((e) => e.event === "stop-failed")) {
+        run.abort(
+          "the stop",
+          `the failure injected after the stop's last commit did not fail the stop; ${describeChild(child)}`,
+          point,
+        );
+      }
+      run.childFinished("the job, after failing over during the stop's commits", child, point);
+      await run.checkAll("after the failover during the stop's commits and the job FINISHED", target, point);
+    } else {
+      run.childKilled("the stop", child, `mid-commit@${commits}`, point);
+      const latest = await checkAfterCrash(run, target, spec.jobId, point);
+      run.childFinished(
+        "the restore from the newest checkpoint or savepoint",
+        await run.child(target, { ...spec, ...(latest ? { restorePath: latest } : {}) }),
+        point,
+      );
+      await run.checkAll("after the restore FINISHED", target, point);
+    }
+    await run.checkNoLingering("after the job FINISHED", target, spec.sinkPrefix, point);
+    return undefined;
+  };
+}
+
 const lingeringCleanup: CaseBody = async (run) => {
   if (!run.factory.lingeringTransactions) return "the factory has no lingeringTransactions()";
   const point = "after-pre-commit";
@@ -251,7 +296,7 @@ const lingeringCleanup: CaseBody = async (run) => {
       point,
     );
   }
-  const latest = await latestCheckpoint(join(run.workDirectory, "checkpoints"), spec.jobId);
+  const latest = await latestRestorePoint(join(run.workDirectory, "checkpoints"), spec.jobId);
   const restored = run.inProcess(target, { ...spec, ...(latest ? { restorePath: latest } : {}) });
   const atStart = new Promise<string[]>((resolve) =>
     restored.job.once("running", () => {
@@ -320,6 +365,8 @@ const BODIES: Record<ConformanceCaseName, CaseBody> = {
   "crash-after-checkpoint-complete": crashCase("after-checkpoint-complete"),
   "crash-mid-commit": crashCase("mid-commit"),
   "crash-during-restore-commit": crashCase("during-restore-commit"),
+  "stop-commit-fails": stopCommitFault("throw"),
+  "crash-during-stop-commit": stopCommitFault("kill"),
   "lingering-cleanup": lingeringCleanup,
   "rescale-up": rescale(1, 3),
   "rescale-down": rescale(3, 1),

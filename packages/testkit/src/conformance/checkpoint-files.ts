@@ -9,29 +9,42 @@ import { join, relative } from "node:path";
 import { loadRestorePoint } from "@berth/core";
 import { SINK_UID, SOURCE_UID } from "./conformance-job.js";
 
-/** The newest `chk-<n>` with a `_metadata` under `<checkpointDirectory>/<jobId>/`. */
-export async function latestCheckpoint(
+/**
+ * What `berth run --from-latest` restores: the newest complete checkpoint
+ * (`<checkpointDirectory>/<jobId>/chk-<n>/_metadata`) or savepoint of the job in the default
+ * savepoint directory (`<checkpointDirectory>/savepoints`), by checkpoint id.
+ */
+export async function latestRestorePoint(
   checkpointDirectory: string,
   jobId: string,
 ): Promise<string | undefined> {
+  const candidates: { id: number; directory: string }[] = [];
   const jobDirectory = join(checkpointDirectory, jobId);
-  const names = await readdir(jobDirectory).catch(() => [] as string[]);
-  const ids = names
-    .map((n) => /^chk-(\d+)$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .sort((a, b) => b - a);
-  for (const id of ids) {
-    const directory = join(jobDirectory, `chk-${id}`);
-    if (
-      await stat(join(directory, "_metadata")).then(
-        () => true,
-        () => false,
-      )
-    )
-      return directory;
+  for (const name of await readdir(jobDirectory).catch(() => [] as string[])) {
+    const match = /^chk-(\d+)$/.exec(name);
+    const directory = join(jobDirectory, name);
+    if (match && (await isFile(join(directory, "_metadata"))))
+      candidates.push({ id: Number(match[1]), directory });
   }
-  return undefined;
+  const savepoints = join(checkpointDirectory, "savepoints");
+  for (const name of await readdir(savepoints).catch(() => [] as string[])) {
+    const directory = join(savepoints, name);
+    const metadata = await readFile(join(directory, "_metadata"), "utf8").then(
+      (text) => JSON.parse(text) as { jobId?: unknown; checkpointId?: unknown },
+      () => undefined,
+    );
+    if (metadata?.jobId === jobId && typeof metadata.checkpointId === "number") {
+      candidates.push({ id: metadata.checkpointId, directory });
+    }
+  }
+  return candidates.sort((a, b) => b.id - a.id)[0]?.directory;
+}
+
+function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 export interface Position {

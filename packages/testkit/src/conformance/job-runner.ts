@@ -4,6 +4,7 @@
  * FINISHED. `BERTH_FAULT` in its environment makes it SIGKILL itself at a lifecycle point.
  * Progress goes to stdout as lines `@@berth-conformance <json>`.
  */
+import { armFault } from "@berth/core";
 import { buildConformanceJob } from "./conformance-job.js";
 import { EVENT_PREFIX, RUN_ENV, type RunnerEvent, type RunnerSpec } from "./runner-protocol.js";
 import { loadSinkFactory } from "./sink-factory.js";
@@ -19,7 +20,21 @@ async function main(): Promise<number> {
   if (!raw) throw new Error(`${RUN_ENV} is not set; this script is started by the conformance kit`);
   const spec = JSON.parse(raw) as RunnerSpec;
   const factory = await loadSinkFactory(spec.factoryModule, spec.factoryExport);
-  const job = buildConformanceJob(factory.createSink(spec.target), spec.run);
+  let seen = 0;
+  const job = buildConformanceJob(factory.createSink(spec.target), spec.run, undefined, () => {
+    if (spec.stop && ++seen === spec.stop.afterRecords) void stop(spec.stop);
+  });
+  async function stop(request: NonNullable<RunnerSpec["stop"]>): Promise<void> {
+    job.once("commits", (_done: number, total: number) => {
+      void emit({ event: "stop-commits", total });
+      // After the stop's last commit: every commit made, none recorded as confirmed yet.
+      if (request.fault && total > 0) armFault(`mid-commit@${total}:${request.fault}`);
+    });
+    await job.stop({ drain: request.drain }).then(
+      (savepoint) => emit({ event: "stopped", savepoint }),
+      (error: Error) => emit({ event: "stop-failed", error: error.message }),
+    );
+  }
   job.on("running", () => void emit({ event: "running" }));
   job.on(
     "snapshot-written",

@@ -11,11 +11,20 @@ export interface RunnerSpec {
   /** Target settings from the factory's `createTarget`. */
   readonly target: object;
   readonly run: RunSpec;
+  /** Stop the job after this many records; `fault` fails or kills it after the stop's last commit. */
+  readonly stop?: {
+    readonly afterRecords: number;
+    readonly drain: boolean;
+    readonly fault?: "throw" | "kill";
+  };
 }
 
 export type RunnerEvent =
   | { readonly event: "running" }
   | { readonly event: "snapshot"; readonly id: number; readonly directory: string }
+  | { readonly event: "stop-commits"; readonly total: number }
+  | { readonly event: "stopped"; readonly savepoint: string }
+  | { readonly event: "stop-failed"; readonly error: string }
   | {
       readonly event: "end";
       readonly state: "FINISHED" | "CANCELED" | "FAILED";
