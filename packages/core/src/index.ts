@@ -3,8 +3,24 @@
  * sink contract, stop with savepoint (suspend or drain), and the transactional local-file
  * sink that is the reference sink and the embedded default.
  */
-export type { CheckpointMetadata, StoredCommittable } from "./checkpoint/metadata.js";
-export { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
+export type { SavepointFormat } from "./checkpoint/checkpoint-storage.js";
+export { CLAIM_MODES, type ClaimMode, parseClaimMode } from "./checkpoint/claim.js";
+export {
+  type CheckpointMetadata,
+  METADATA_FORMAT_VERSION,
+  type StoredCommittable,
+} from "./checkpoint/metadata.js";
+export {
+  NonRestoredStateError,
+  RestoreError,
+  SavepointBackendMismatchError,
+  SavepointClaimedError,
+  SavepointCorruptError,
+  SavepointNotFoundError,
+  SavepointPipelineMismatchError,
+  SavepointVersionError,
+} from "./checkpoint/restore-errors.js";
+export { loadRestorePoint, type RestoredSubtask, type RestorePoint } from "./checkpoint/restore-point.js";
 export { definePipeline, type PipelineContext, type PipelineFactory } from "./cli/pipeline-module.js";
 export { BerthError, type BerthErrorCode, CommitFailedPermanentlyError } from "./errors.js";
 export { armFault, FAULT_POINTS, type FaultPoint, faultPoint } from "./fault-injection.js";
@@ -18,6 +34,7 @@ export {
   type JobState,
   PENDING_COMMITS_MESSAGE,
   type RestartStrategy,
+  type SavepointOptions,
   type StopRequest,
 } from "./job.js";
 export { createLogger, type Logger } from "./logger.js";
@@ -42,6 +59,7 @@ export {
   type SinkOptions,
   type SourceOptions,
 } from "./pipeline/pipeline.js";
+export { redactSecrets, redactValue } from "./redact.js";
 export { defaultSinkPrefix } from "./runtime/execution.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
 export type {

@@ -1,6 +1,13 @@
-/** `berth info`: what a savepoint or checkpoint holds, without secrets. */
+/**
+ * `berth info`: what a savepoint or checkpoint holds — format, job, checkpoint id,
+ * operators with their state sizes, pending committables, whether a job claimed it — after
+ * verifying every file, and without secrets.
+ */
+import { resolve } from "node:path";
+import { readClaim } from "../checkpoint/claim.js";
 import { loadRestorePoint } from "../checkpoint/restore-point.js";
 import { BerthError } from "../errors.js";
+import { redactValue } from "../redact.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 export async function infoCommand(
@@ -16,10 +23,13 @@ export async function infoCommand(
     throw error;
   }
   const { metadata } = point;
-  const summary = {
+  const claim = await readClaim(point.directory);
+  const inside = `${point.directory}/`;
+  const summary = redactValue({
     path: point.directory,
     kind: metadata.kind,
     format: metadata.format,
+    formatVersion: metadata.formatVersion,
     backend: metadata.backend,
     jobId: metadata.jobId,
     pipeline: metadata.pipeline,
@@ -27,30 +37,53 @@ export async function infoCommand(
     createdAt: metadata.createdAt,
     sdkVersion: metadata.sdkVersion,
     stop: metadata.stop,
-    operators: metadata.operators.map((o) => ({
-      uid: o.uid,
-      parallelism: o.parallelism,
-      stateBytes: o.subtasks.reduce((n, s) => n + s.bytes, 0),
-    })),
+    claimed: claim ? { jobId: claim.jobId, claimedAt: claim.claimedAt } : (false as const),
+    operators: metadata.operators.map((o) => {
+      const keyed = o.subtasks.flatMap((s) =>
+        s.keyed?.kind === "chunks"
+          ? s.keyed.chunks.map((c) => ({ path: resolve(point.directory, c.path), bytes: c.bytes }))
+          : s.keyed?.kind === "sqlite"
+            ? [{ path: resolve(point.directory, s.keyed.path), bytes: s.keyed.bytes }]
+            : [],
+      );
+      const unique = new Map(keyed.map((k) => [k.path, k.bytes]));
+      const keyedBytes = [...unique.values()].reduce((n, b) => n + b, 0);
+      const sharedBytes = [...unique].filter(([p]) => !p.startsWith(inside)).reduce((n, [, b]) => n + b, 0);
+      return {
+        uid: o.uid,
+        parallelism: o.parallelism,
+        stateBytes: o.subtasks.reduce((n, s) => n + s.bytes, 0) + keyedBytes,
+        keyedFiles: unique.size,
+        /** Bytes of keyed state referenced outside this directory (shared with other checkpoints). */
+        sharedBytes,
+      };
+    }),
     pendingCommittables: metadata.sinks.map((s) => ({
       uid: s.uid,
       kind: s.kind,
       sinkPrefix: s.sinkPrefix,
       pending: s.committables.filter((c) => !point.confirmedCommits.has(c.id)).length,
     })),
-  };
+  });
   if (json) {
     print(JSON.stringify(summary));
     return ExitCode.OK;
   }
   print(
-    `${summary.kind} of job ${summary.jobId} (${summary.pipeline}), checkpoint ${summary.checkpointId}, ${summary.format} format, ${summary.backend} backend`,
+    `${summary.kind} of job ${summary.jobId} (${summary.pipeline}), checkpoint ${summary.checkpointId}, ${summary.format} format v${summary.formatVersion}, ${summary.backend} backend`,
   );
   print(
     `created ${summary.createdAt} by Berth ${summary.sdkVersion}${summary.stop !== "none" ? `, taken by a ${summary.stop === "drain" ? "stop with drain" : "stop"}` : ""}`,
   );
+  print(
+    summary.claimed
+      ? `claimed by job ${summary.claimed.jobId} at ${summary.claimed.claimedAt} (claim mode CLAIM): that job owns and may delete it`
+      : "not claimed",
+  );
   for (const o of summary.operators)
-    print(`  operator ${o.uid}: parallelism ${o.parallelism}, ${o.stateBytes} bytes of state`);
+    print(
+      `  operator ${o.uid}: parallelism ${o.parallelism}, ${o.stateBytes} bytes of state${o.keyedFiles > 0 ? ` (${o.keyedFiles} keyed state files${o.sharedBytes > 0 ? `, ${o.sharedBytes} bytes shared outside this directory` : ""})` : ""}`,
+    );
   for (const s of summary.pendingCommittables)
     print(`  sink ${s.uid} (${s.kind}, prefix ${s.sinkPrefix}): ${s.pending} pending committables`);
   return ExitCode.OK;

@@ -4,7 +4,9 @@
  * to do, and exits with a documented code (docs/cli.md); `--verbose` adds the stack.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type ClaimMode, parseClaimMode } from "../checkpoint/claim.js";
 import { liveJobs } from "../control/job-registry.js";
+import { redactSecrets } from "../redact.js";
 import { SDK_VERSION } from "../version.js";
 import { ControlClient } from "./control-client.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -18,6 +20,12 @@ function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("must be a positive integer");
   return n;
+}
+
+function claimMode(value: string): ClaimMode {
+  const mode = parseClaimMode(value);
+  if (!mode) throw new InvalidArgumentError("must be no_claim, claim or legacy (any case)");
+  return mode;
 }
 
 function port(value: string): number {
@@ -48,12 +56,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "--from-latest",
       "restore the newest complete checkpoint or savepoint of --job-id; fresh start when none",
     )
-    .addOption(
-      new Option("--claim-mode <mode>", "ownership of the restored savepoint")
-        .choices(["no_claim", "claim", "legacy", "NO_CLAIM", "CLAIM", "LEGACY"])
-        .default("no_claim"),
+    .option(
+      "--claim-mode <mode>",
+      "ownership of the restored savepoint: no_claim (never touched; first checkpoint full), claim (the job owns and later deletes it), legacy (deprecated)",
+      claimMode,
+      "NO_CLAIM" as ClaimMode,
     )
     .option("--allow-non-restored-state", "drop state of operators the pipeline no longer has")
+    .option(
+      "--allow-pipeline-rename",
+      "restore a savepoint taken by a pipeline of another name (default sink prefixes change with the name)",
+    )
     .option(
       "--skip-failed-committables",
       "go on when a restored committable can never be committed (its records are lost; logged loudly)",
@@ -186,8 +199,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     const code = error instanceof CliError ? error.exitCode : ExitCode.JOB_FAILED;
-    process.stderr.write(`berth: ${(error as Error).message}\n`);
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`berth: ${redactSecrets((error as Error).message)}\n`);
+    if (verbose && error instanceof Error && error.stack)
+      process.stderr.write(`${redactSecrets(error.stack)}\n`);
     return code;
   }
 }

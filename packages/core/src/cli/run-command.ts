@@ -5,6 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
+import type { ClaimMode } from "../checkpoint/claim.js";
+import { RestoreError } from "../checkpoint/restore-errors.js";
 import { register } from "../control/job-registry.js";
 import { startRestServer } from "../control/rest-server.js";
 import { BerthError } from "../errors.js";
@@ -18,8 +20,9 @@ export interface RunFlags {
   readonly jobId?: string;
   readonly fromSavepoint?: string;
   readonly fromLatest?: boolean;
-  readonly claimMode: string;
+  readonly claimMode: ClaimMode;
   readonly allowNonRestoredState?: boolean;
+  readonly allowPipelineRename?: boolean;
   readonly skipFailedCommittables?: boolean;
   readonly checkpointDir: string;
   readonly checkpointInterval?: number;
@@ -43,13 +46,11 @@ export async function runCommand(
       "--from-latest needs --job-id: it restores that job's newest checkpoint or savepoint",
       ExitCode.USAGE,
     );
-  const claimMode = flags.claimMode.toLowerCase();
-  if (claimMode !== "no_claim") {
+  if (flags.claimMode !== "NO_CLAIM" && !flags.fromSavepoint && !flags.fromLatest)
     throw new CliError(
-      `--claim-mode ${flags.claimMode} is not supported yet; only no_claim (the default) is`,
+      `--claim-mode ${flags.claimMode.toLowerCase()} needs a restore: add -s <savepoint> or --from-latest`,
       ExitCode.USAGE,
     );
-  }
   const pipeline = await loadPipeline(pipelinePath, pipelineArgs);
   const jobId = flags.jobId ?? randomUUID();
   const checkpointDirectory = resolve(flags.checkpointDir);
@@ -73,7 +74,9 @@ export async function runCommand(
         ? {
             restore: {
               path: restorePath,
+              claimMode: flags.claimMode,
               allowNonRestoredState: flags.allowNonRestoredState ?? false,
+              allowPipelineRename: flags.allowPipelineRename ?? false,
               skipFailedCommittables: flags.skipFailedCommittables ?? false,
             },
           }
@@ -134,7 +137,7 @@ function reportResult(jobId: string, result: JobResult, print: (line: string) =>
   }
   const error = result.error;
   const code = error instanceof BerthError ? error.code : undefined;
-  if (code === "RESTORE_FAILED" || code === "STATE_NOT_RESTORED")
+  if (error instanceof RestoreError || code === "RESTORE_FAILED")
     throw new CliError(error?.message ?? "restore failed", ExitCode.RESTORE_FAILED);
   if (code === "COMMIT_DEADLINE_EXCEEDED" && error?.message.includes(PENDING_COMMITS_MESSAGE)) {
     throw new CliError(`job ${jobId} FAILED: ${error.message}`, ExitCode.PENDING_COMMITS);

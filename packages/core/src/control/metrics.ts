@@ -1,12 +1,13 @@
 /** Prometheus metrics of a job (prom-client), served at `GET /metrics`. */
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Job, JobState } from "../job.js";
+import { redactSecrets } from "../redact.js";
 
 const STATES: JobState[] = ["CREATED", "RUNNING", "FAILING", "RESTARTING", "FINISHED", "CANCELED", "FAILED"];
 
 export function jobMetrics(job: Job): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ job_id: job.jobId, pipeline: job.pipeline.name });
+  registry.setDefaultLabels({ job_id: redactSecrets(job.jobId), pipeline: redactSecrets(job.pipeline.name) });
   const state = new Gauge({
     name: "berth_job_state",
     help: "1 for the job's current state",

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { Job } from "../job.js";
+import { redactSecrets, redactValue } from "../redact.js";
 import { jobMetrics } from "./metrics.js";
 import { type Operation, SavepointOperations } from "./savepoint-operations.js";
 
@@ -39,7 +40,8 @@ function send(
   body: unknown,
   contentType = "application/json",
 ): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
+  // No answer carries a secret: connection strings in error messages are redacted.
+  const text = typeof body === "string" ? redactSecrets(body) : JSON.stringify(redactValue(body));
   response.writeHead(status, { "content-type": contentType });
   response.end(text);
 }
@@ -109,9 +111,6 @@ export async function startRestServer(job: Job, options: RestServerOptions = {})
           errors: [parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")],
         });
       const body = parsed.data as z.infer<typeof stopBody>;
-      if (body.formatType.toUpperCase() === "NATIVE") {
-        return send(response, 400, { errors: ["formatType NATIVE is not supported yet; use CANONICAL"] });
-      }
       if (job.state === "FINISHED" || job.state === "CANCELED" || job.state === "FAILED") {
         return send(response, 409, {
           errors: [`job ${job.jobId} is ${job.state}; there is nothing to ${isStop ? "stop" : "save"}`],
@@ -120,6 +119,7 @@ export async function startRestServer(job: Job, options: RestServerOptions = {})
       const operation = operations.trigger({
         kind: isStop ? "stop" : "savepoint",
         drain: isStop ? body.drain : false,
+        format: body.formatType.toUpperCase() === "NATIVE" ? "native" : "canonical",
         ...(body.targetDirectory ? { targetDirectory: body.targetDirectory } : {}),
         ...(body.triggerId ? { triggerId: body.triggerId } : {}),
       });

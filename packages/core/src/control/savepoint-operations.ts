@@ -4,6 +4,7 @@
  * tells the phase (barrier injected, snapshot written, commits n/m) while it runs.
  */
 import { randomUUID } from "node:crypto";
+import type { SavepointFormat } from "../checkpoint/checkpoint-storage.js";
 import { BerthError, errorMessage } from "../errors.js";
 import type { Job } from "../job.js";
 
@@ -30,6 +31,7 @@ export interface OperationRequest {
   readonly kind: "stop" | "savepoint";
   readonly drain: boolean;
   readonly targetDirectory?: string;
+  readonly format?: SavepointFormat;
   readonly triggerId?: string;
 }
 
@@ -84,10 +86,15 @@ export class SavepointOperations {
     try {
       await this.waitUntilRunning();
       const target = request.targetDirectory;
+      const format = request.format ?? "canonical";
       operation.location =
         request.kind === "stop"
-          ? await this.job.stop({ drain: request.drain, ...(target ? { targetDirectory: target } : {}) })
-          : await this.job.savepoint(target);
+          ? await this.job.stop({
+              drain: request.drain,
+              format,
+              ...(target ? { targetDirectory: target } : {}),
+            })
+          : await this.job.savepoint(target, { format });
       operation.phase = "finished";
     } catch (error) {
       operation.failure = {

@@ -383,7 +383,8 @@ export class Execution {
           this.coordinator,
           new InputGate(gates.get(v.index)?.[i] ?? []),
           operator,
-          { store, range },
+          // Only keyed operators have keyed state in checkpoints.
+          v.kind === "operator" && v.keyed ? { store, range } : undefined,
         );
         await operator.open(
           {

@@ -39,6 +39,8 @@ class SqliteKeyedStateStore implements KeyedStateStore {
   private changed = new Set<number>();
 
   constructor(private readonly file: string) {
+    // State may be private: the file is created readable by its owner only.
+    writeFileSync(file, "", { mode: 0o600, flag: "a" });
     this.db = new Database(file);
     // The checkpoint, not this file, is what survives a crash, so durability is not needed here.
     this.db.pragma("journal_mode = OFF");
