@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { BerthError } from "./errors.js";
 import { fileSink } from "./file-sink/file-sink.js";
 import { Job, type JobState } from "./job.js";
 import { Pipeline } from "./pipeline/pipeline.js";
@@ -18,6 +19,7 @@ import {
   committedFiles,
   committedSeqs,
   duplicates,
+  Gate,
   hiddenFiles,
   instrumentedSink,
   pausableSource,
@@ -164,6 +166,42 @@ describe("stop and restore", () => {
     expect(existsSync(join(final, "_commits"))).toBe(true);
     expect(readMetadata(final).stop).toBe("drain");
     expect(committedSeqs(out)).toEqual(range(0, 2000));
+  });
+});
+
+describe("a stop whose savepoint fails", () => {
+  it("is rejected with SAVEPOINT_FAILED; a suspending job resumes from the barrier and keeps running", async () => {
+    const work = workDirectory("stop-fails");
+    const out = join(work, "out");
+    const gate = new Gate();
+    const job = new Job(
+      seqPipeline({
+        out,
+        source: sequenceSource({ ratePerSecond: 20_000, batchSize: 50 }),
+        sinkParallelism: 2,
+        hooks: { beforeFlush: () => gate.pass() },
+      }),
+      { checkpointDirectory: join(work, "chk"), checkpointIntervalMs: 50, checkpointTimeoutMs: 300 },
+    );
+    const seen = states(job);
+    const run = job.run();
+    await waitFor(() => committedFiles(out).length >= 2, "a few commits");
+    // The sink cannot pre-commit for the stop's barrier: its savepoint times out.
+    gate.close();
+    const failed = await job.stop({ drain: false }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(BerthError);
+    expect((failed as BerthError).code).toBe("SAVEPOINT_FAILED");
+    expect(job.state).toBe("RUNNING");
+    gate.release();
+    // It runs on: new records commit after the failed stop.
+    const committed = committedSeqs(out).length;
+    await waitFor(() => committedSeqs(out).length > committed + 500, "commits after the failed stop");
+    const savepoint = await job.stop({ drain: false });
+    expect((await run).state).toBe("FINISHED");
+    expect(seen).not.toContain("RESTARTING");
+    const position = sequencePosition(savepoint, "seq");
+    expect(committedSeqs(out)).toEqual(range(0, position.end).filter(position.emitted));
+    expect(hiddenFiles(out)).toEqual([]);
   });
 });
 

@@ -161,6 +161,8 @@ export interface SinkHooks<T, C extends Json> {
   beforeWrite?(record: T): void | Promise<void>;
   /** Called (and awaited when it returns a promise) after each record was written: a slow sink. */
   afterWrite?(record: T): void | Promise<void>;
+  /** Called (and awaited when it returns a promise) before the writer flushes at a barrier. */
+  beforeFlush?(): void | Promise<void>;
   /** Called when the writer is closed. */
   onClose?(): void;
   /** Replaces the commit: receives the real committer's commit to delegate to. */
@@ -183,7 +185,10 @@ export function instrumentedSink<T, C extends Json>(inner: Sink<T, C>, hooks: Si
           const before = hooks.beforeWrite?.(record);
           return before ? before.then(write) : write();
         },
-        flush: (end) => writer.flush(end),
+        flush: async (end) => {
+          await hooks.beforeFlush?.();
+          await writer.flush(end);
+        },
         prepareCommit: () => writer.prepareCommit(),
         close: () => {
           hooks.onClose?.();
