@@ -13,6 +13,14 @@ export {
 } from "./kafkajs-internals.js";
 export type { AbortOutcome, CommitOutcome, KnownCommitFailure } from "./outcomes.js";
 export {
+  type FetchedMessage,
+  type FetchPosition,
+  type FetchResult,
+  type PartitionFetch,
+  PartitionFetcher,
+  type PartitionFetcherOptions,
+} from "./partition-fetcher.js";
+export {
   describePreparedTransaction,
   type PreparedTransaction,
   parsePreparedTransaction,

@@ -77,6 +77,9 @@ export interface KjsFetchedRecord {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /** Epoch milliseconds as a decimal string (create or log-append time). */
+  timestamp?: string;
+  headers?: Record<string, Buffer | Buffer[]>;
   isControlRecord: boolean;
   batchContext: {
     firstOffset: string;

@@ -42,6 +42,11 @@ export interface TransactionalProducerOptions {
   readonly sendTimeoutMs?: number;
   /** kafkajs compression codec (`CompressionTypes`). Default none. */
   readonly compression?: number;
+  /**
+   * Picks the partition of a message that names none: a kafkajs partitioner function (what a
+   * kafkajs `createPartitioner()` returns). Default kafkajs's DefaultPartitioner (Java-compatible).
+   */
+  readonly partitioner?: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
   readonly endTxnRetry?: EndTxnRetry;
 }
 
@@ -96,7 +101,7 @@ export class TransactionalProducer {
     this.#messages = internals.createMessageProducer({
       logger,
       cluster: this.#cluster,
-      partitioner: internals.defaultPartitioner(),
+      partitioner: options.partitioner ?? internals.defaultPartitioner(),
       eosManager: eosForSends,
       idempotent: true,
       // As kafkajs's producer: the client's retry options.

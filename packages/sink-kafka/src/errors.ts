@@ -1,0 +1,54 @@
+/**
+ * Errors of the Kafka sink and source. Each has a stable `code`, a message saying what is
+ * wrong and what to do, and the cause attached; `instanceof` works across copies of the
+ * package through a global symbol brand.
+ */
+const brand = Symbol.for("berth.sink-kafka.error");
+
+export type KafkaErrorCode =
+  /** An option is missing or out of range. */
+  | "KAFKA_CONFIG_INVALID"
+  /**
+   * `transactionTimeoutMs` cannot hold a transaction across a checkpoint and a recovery, or
+   * exceeds the brokers' `transaction.max.timeout.ms`.
+   */
+  | "KAFKA_TRANSACTION_TIMEOUT_INVALID"
+  /** The topic the sink writes or the source reads does not exist (neither creates topics). */
+  | "KAFKA_TOPIC_NOT_FOUND"
+  /** A serializer (topic, key, value, headers, timestamp) threw or returned a bad value. */
+  | "KAFKA_RECORD_INVALID"
+  /** A serialized record is larger than `maxRecordBytes`. */
+  | "KAFKA_RECORD_TOO_LARGE"
+  /** The broker refused records of the current transaction; the transaction cannot be pre-committed. */
+  | "KAFKA_SEND_FAILED"
+  /** The source's deserializer threw on a record. */
+  | "KAFKA_SOURCE_RECORD_INVALID"
+  /** The source cannot read its partitions (broker unreachable for too long, offsets out of range…). */
+  | "KAFKA_SOURCE_FETCH_FAILED"
+  /** A split restored from a checkpoint is malformed. */
+  | "KAFKA_SOURCE_SPLIT_INVALID"
+  /** A committable restored from a checkpoint is malformed or of an unknown version. */
+  | "KAFKA_COMMITTABLE_INVALID";
+
+export class KafkaError extends Error {
+  readonly code: KafkaErrorCode;
+
+  constructor(code: KafkaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = "KafkaError";
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+}
+
+export function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const type = (error as { type?: unknown }).type;
+  return typeof type === "string" && !error.message.includes(type)
+    ? `${type}: ${error.message}`
+    : error.message;
+}

@@ -1,0 +1,81 @@
+/**
+ * The Kafka sink under the conformance kit: each target is a fresh 3-partition topic; what
+ * is committed is what a `read_committed` reader sees up to the last stable offsets; what
+ * lingers is every open transaction under the sink prefix (ListTransactions).
+ */
+import { mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { defineSinkConformance } from "@berth/testkit/factory";
+import { kafkaSink } from "./kafka-sink.js";
+import {
+  createTopic,
+  deleteTopic,
+  openTransactions,
+  readCommittedSeqs,
+  TEST_BROKERS,
+  testKafka,
+} from "./test-support.js";
+
+export interface KafkaTarget {
+  readonly brokers: string[];
+  readonly topic: string;
+}
+
+const PARTITIONS = 3;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function newTarget(brokers: string[], id: string): Promise<KafkaTarget> {
+  const topic = `berth-conf-${id}`;
+  await createTopic(testKafka(brokers), topic, PARTITIONS);
+  return { brokers, topic };
+}
+
+export default defineSinkConformance<KafkaTarget>({
+  createTarget: ({ id }) => newTarget(TEST_BROKERS, id),
+  createSink: (target) =>
+    kafkaSink<{ seq: number }>({
+      brokers: target.brokers,
+      topic: target.topic,
+      key: (r) => String(r.seq),
+      // The kit checkpoints every 150 ms; a crashed run's transactions wait for a restore.
+      transactionTimeoutMs: 120_000,
+    }),
+  readCommitted: (target) => readCommittedSeqs(testKafka(target.brokers), target.topic),
+  lingeringTransactions: (target, sinkPrefix) => openTransactions(testKafka(target.brokers), sinkPrefix),
+  dropTarget: (target) => deleteTopic(testKafka(target.brokers), target.topic),
+  async startPrivateTarget(context) {
+    const { KafkaServer, servicesDir } = await import("@berth/testkit");
+    const dir = join(context.workDirectory, "kafka");
+    await mkdir(dir, { recursive: true });
+    const server = new KafkaServer({
+      port: await freePort(),
+      controllerPort: await freePort(),
+      dir,
+      runtimeCache: join(servicesDir(), "runtime"),
+    });
+    await server.start();
+    const target = await newTarget(server.brokers, context.id);
+    return {
+      target,
+      async restart() {
+        await server.stop();
+        await server.start();
+      },
+      async stop() {
+        await server.stop({ wipe: true });
+      },
+    };
+  },
+});

@@ -1,0 +1,105 @@
+/**
+ * The Kafka sink (Flink's KafkaSink): only wiring. The writer owns transactions
+ * (kafka-writer.ts), the committer commits them on its own connections
+ * (kafka-committer.ts), and lingering transactions of earlier runs are aborted at every start
+ * (lingering-transactions.ts).
+ */
+import type { Sink } from "@berth/core";
+import type { Kafka } from "kafkajs";
+import { AtLeastOnceKafkaWriter } from "./at-least-once-writer.js";
+import { CommitConfirmations } from "./commit-confirmations.js";
+import { createKafka } from "./kafka-client.js";
+import {
+  KAFKA_COMMITTABLE_VERSION,
+  type KafkaCommittable,
+  upgradeKafkaCommittable,
+} from "./kafka-committable.js";
+import { KafkaCommitter } from "./kafka-committer.js";
+import { TransactionClient } from "./kafka-internals/index.js";
+import { type KafkaSinkOptions, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
+import { validateKafkaSink } from "./kafka-sink-validation.js";
+import { KafkaWriter } from "./kafka-writer.js";
+import { abortLingeringTransactions, transactionalIdPattern } from "./lingering-transactions.js";
+
+/**
+ * An exactly-once (or at-least-once) Kafka sink:
+ *
+ * ```ts
+ * pipeline.map((seq) => ({ seq })).sinkTo(
+ *   kafkaSink({ brokers: "127.0.0.1:9092", topic: "sequence" }),
+ *   { uid: "kafka", sinkPrefix: "sequence-to-kafka" },
+ * );
+ * ```
+ */
+export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommittable> {
+  const resolved = resolveKafkaSinkOptions(options);
+  let kafka: Kafka | undefined;
+  const client = (): Kafka => {
+    kafka ??= createKafka(resolved.brokers, resolved.client);
+    return kafka;
+  };
+  const confirmations = new CommitConfirmations();
+  const exactlyOnce = resolved.deliveryGuarantee === "exactly-once";
+  const warnings: string[] = [];
+  return {
+    kind: "kafka",
+    committableVersion: KAFKA_COMMITTABLE_VERSION,
+    targetIdentity: () =>
+      `kafka://${resolved.brokers.join(",")}/${typeof resolved.topic === "string" ? resolved.topic : "*"}`,
+    upgradeCommittable: (version, stored) => upgradeKafkaCommittable(version, stored),
+    async validate({ checkpointIntervalMs }) {
+      await validateKafkaSink(client(), resolved, checkpointIntervalMs, {
+        warn: (message) => warnings.push(message),
+      });
+    },
+    async createWriter(context) {
+      if (!exactlyOnce) return new AtLeastOnceKafkaWriter<T>(context, client(), resolved);
+      return new KafkaWriter<T>(context, client(), resolved, confirmations);
+    },
+    async createCommitter(context) {
+      if (!exactlyOnce) {
+        return { commit: async () => ({ kind: "committed" }), close: async () => {} };
+      }
+      return new KafkaCommitter(TransactionClient.create(client()), context.attemptId, confirmations);
+    },
+    async abortLingering(context) {
+      for (const message of warnings.splice(0)) context.log.warn(message);
+      if (!exactlyOnce) return;
+      // Which subtasks and slots may hold transactions: this run's, and those of the run that
+      // wrote the restored state (a parallelism or pool size change leaves ids no run uses).
+      let maxSubtasks = context.parallelism;
+      let poolSize = resolved.poolSize;
+      for (const state of context.restoredWriterStates) {
+        const s = state as { parallelism?: unknown; poolSize?: unknown } | null;
+        if (typeof s?.parallelism === "number") maxSubtasks = Math.max(maxSubtasks, s.parallelism);
+        if (typeof s?.poolSize === "number") poolSize = Math.max(poolSize, s.poolSize);
+      }
+      const pattern = transactionalIdPattern(context.sinkPrefix);
+      for (const c of context.restoredCommittables as readonly unknown[]) {
+        const match = pattern.exec(String((c as { transactionalId?: unknown } | null)?.transactionalId));
+        if (match) {
+          maxSubtasks = Math.max(maxSubtasks, Number(match[1]) + 1);
+          poolSize = Math.max(poolSize, Number(match[2]) + 1);
+        }
+      }
+      const transactions = TransactionClient.create(client());
+      try {
+        const report = await abortLingeringTransactions(transactions, {
+          prefix: context.sinkPrefix,
+          maxSubtasks,
+          poolSize,
+          transactionTimeoutMs: resolved.transactionTimeoutMs,
+          log: (message, fields) => context.log.info(message, fields),
+        });
+        if (report.aborted.length > 0) {
+          context.log.info(`kafka sink: aborted ${report.aborted.length} lingering transaction(s)`, {
+            prefix: context.sinkPrefix,
+            transactionalIds: report.aborted,
+          });
+        }
+      } finally {
+        await transactions.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Lingering transaction cleanup: every transaction still open (`Ongoing`) under a sink
+ * prefix is aborted by fencing its transactional id (InitProducerId, which bumps the epoch
+ * and makes the coordinator abort what the id holds open). Two ways find them:
+ *
+ * - ListTransactions on every broker (Kafka >= 3.0): all open ids, filtered by the prefix's
+ *   id pattern `<prefix>-<subtask>-<slot>` — this also finds subtasks and slots no run knows
+ *   about any more (after a parallelism or pool size change);
+ * - DescribeTransactions of the bounded set `<prefix>-<s>-<k>` for s < maxSubtasks,
+ *   k < poolSize — the ids the sink can have, asked one by one (no state is created for an
+ *   id the coordinator does not know).
+ *
+ * Used by the sink at every start (after the restored committables were committed) and by
+ * `berth kafka abort-lingering`.
+ */
+import { messageOf } from "./errors.js";
+import type { TransactionClient } from "./kafka-internals/index.js";
+
+export interface LingeringCleanupOptions {
+  readonly prefix: string;
+  /** Subtask numbers probed: 0 … maxSubtasks-1. */
+  readonly maxSubtasks: number;
+  /** Slots probed per subtask: 0 … poolSize-1. */
+  readonly poolSize: number;
+  /** `transaction.timeout.ms` sent with the fencing InitProducerId. */
+  readonly transactionTimeoutMs: number;
+  /** Only report what would be aborted. */
+  readonly dryRun?: boolean;
+  readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface LingeringCleanupReport {
+  /** Open transactions under the prefix (by transactional id), found by listing or probing. */
+  readonly open: string[];
+  /** Those aborted by fencing (empty on a dry run). */
+  readonly aborted: string[];
+  /** Ids probed with DescribeTransactions. */
+  readonly probed: number;
+  /** Whether ListTransactions answered (false on brokers older than 3.0, or when it is not allowed). */
+  readonly listed: boolean;
+}
+
+/** Matches `<prefix>-<subtask>-<slot>` of exactly this prefix. */
+export function transactionalIdPattern(prefix: string): RegExp {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped}-(\\d+)-(\\d+)$`);
+}
+
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+}
+
+export async function abortLingeringTransactions(
+  client: TransactionClient,
+  options: LingeringCleanupOptions,
+): Promise<LingeringCleanupReport> {
+  const pattern = transactionalIdPattern(options.prefix);
+  const open = new Set<string>();
+  let listed = true;
+  try {
+    for (const t of await client.listTransactions(["Ongoing"])) {
+      if (pattern.test(t.transactionalId)) open.add(t.transactionalId);
+    }
+  } catch (error) {
+    listed = false;
+    options.log?.("kafka: ListTransactions failed; probing the prefix's ids only", {
+      error: messageOf(error),
+    });
+  }
+  const probes: string[] = [];
+  for (let s = 0; s < options.maxSubtasks; s++) {
+    for (let k = 0; k < options.poolSize; k++) {
+      const id = `${options.prefix}-${s}-${k}`;
+      if (!open.has(id)) probes.push(id);
+    }
+  }
+  await inBatches(probes, 16, async (id) => {
+    const d = await client.describeTransaction(id);
+    if (d.errorCode === 0 && d.state === "Ongoing") open.add(id);
+  });
+  const sorted = [...open].sort();
+  const aborted: string[] = [];
+  if (!options.dryRun) {
+    await inBatches(sorted, 4, async (id) => {
+      const fenced = await client.fenceTransactionalId(id, {
+        transactionTimeoutMs: options.transactionTimeoutMs,
+      });
+      options.log?.("kafka: aborted a lingering transaction", {
+        transactionalId: id,
+        producerId: fenced.producerId,
+        epoch: fenced.producerEpoch,
+      });
+      aborted.push(id);
+    });
+  }
+  return { open: sorted, aborted: aborted.sort(), probed: probes.length, listed };
+}
