@@ -41,9 +41,6 @@ export interface SnapshotSink {
 
 type BroadcastOutput = Output & Pick<RoutingOutput, "broadcast">;
 
-/** How long a source may emit without letting the event loop run I/O. */
-const YIELD_EVERY_MS = 10;
-
 abstract class Subtask {
   protected cancelled = false;
   /** True from a stop's barrier until the job ends or the stop fails: nothing may fire. */
@@ -173,7 +170,6 @@ export class SourceSubtask extends Subtask {
   private emittedWatermark = Number.MIN_SAFE_INTEGER;
   private lastRecordAt = Date.now();
   private idle = false;
-  private lastYield = Date.now();
 
   constructor(
     uid: string,
@@ -221,25 +217,13 @@ export class SourceSubtask extends Subtask {
         continue;
       }
       await this.emitRecords(poll.records);
-      await this.yieldToEventLoop();
       // Everything downstream runs on promise continuations: without a turn of the event
       // loop per batch, a source that always has data starves timers (periodic checkpoints,
-      // processing-time timers, commit retries) and I/O (the control plane).
+      // processing-time timers, commit retries) and I/O (checkpoint files, the control
+      // plane). Yielding only every 10 ms instead let a checkpoint that writes many files
+      // (SQLite backend) take seconds, one file operation per 10 ms of processing.
       await yieldToEventLoop();
     }
-  }
-
-  /**
-   * Subtasks hand records on through promises (microtasks). A source that never has to wait
-   * — its downstream is slower than its rate — would keep the event loop from ever reaching
-   * I/O: checkpoint files would never finish writing. So it yields a turn of the loop now
-   * and then.
-   */
-  private async yieldToEventLoop(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastYield < YIELD_EVERY_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.lastYield = Date.now();
   }
 
   private async emitRecords(records: readonly { value: unknown; timestamp?: number }[]): Promise<void> {
