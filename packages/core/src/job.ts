@@ -101,6 +101,8 @@ export class Job extends EventEmitter {
   private stopping: string | undefined;
   /** The savepoint or final checkpoint of a stop whose synchronous commits have begun. */
   private stopCommitsBegan: string | undefined;
+  /** The newest savepoint taken while running, a failover restore point when newer than any checkpoint. */
+  private newestSavepoint: { checkpointId: number; directory: string } | undefined;
   private running: Promise<JobResult> | undefined;
   private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
     stateBackend: StateBackendKind;
@@ -250,7 +252,17 @@ export class Job extends EventEmitter {
       await sleep(this.settings.restartStrategy.delayMs);
       // A stop whose commits began made its savepoint's side effects visible: only the savepoint
       // (newer than any checkpoint) restores without repeating them.
-      const latest = this.stopCommitsBegan ?? (await this.storage.completedCheckpoints()).at(-1)?.directory;
+      // A savepoint taken while running after the newest checkpoint holds pre-committed
+      // transactions; restoring an older checkpoint would abort them as lingering and leave
+      // the savepoint unusable, so the newer savepoint is the restore point (its NO_CLAIM
+      // files are only read).
+      const checkpoint = (await this.storage.completedCheckpoints()).at(-1);
+      const savepoint = this.newestSavepoint;
+      const latest =
+        this.stopCommitsBegan ??
+        (savepoint && (!checkpoint || savepoint.checkpointId > checkpoint.id)
+          ? savepoint.directory
+          : checkpoint?.directory);
       this.stopCommitsBegan = undefined;
       try {
         restorePoint = latest ? await loadRestorePoint(latest) : restorePoint;
@@ -408,6 +420,7 @@ export class Job extends EventEmitter {
       targetDirectory: targetDirectory ?? this.storage.defaultSavepointDirectory,
       format: options.format ?? "canonical",
     });
+    this.newestSavepoint = { checkpointId: completed.checkpointId, directory: completed.directory };
     return completed.directory;
   }
 
