@@ -10,6 +10,7 @@ import { redactSecrets } from "../redact.js";
 import { SDK_VERSION } from "../version.js";
 import { ControlClient } from "./control-client.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { CLI_EXTENSIONS, runExtension } from "./extension-command.js";
 import { infoCommand } from "./info-command.js";
 import { runCommand } from "./run-command.js";
 import { triggerCommand } from "./stop-command.js";
@@ -182,6 +183,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (path: string, flags: { json?: boolean }) => {
       setExitCode(await infoCommand(path, flags.json ?? false, print));
     });
+
+  for (const extension of CLI_EXTENSIONS) {
+    program
+      .command(extension.command)
+      .description(extension.description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument("[args...]")
+      .action(async (args: string[]) => {
+        setExitCode(await runExtension(extension, program.opts().verbose ? [...args, "--verbose"] : args));
+      });
+  }
 
   return program;
 }

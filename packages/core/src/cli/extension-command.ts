@@ -1,0 +1,61 @@
+/**
+ * Commands other packages add to `berth` without the core depending on them: `berth kafka …`
+ * runs `runKafkaCli` of `@berth/sink-kafka/cli` when that package is installed (beside
+ * @berth/core, or in the current directory's project).
+ */
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CliError, ExitCode } from "./exit-codes.js";
+
+export interface CliExtension {
+  /** `berth <command> …` */
+  readonly command: string;
+  readonly description: string;
+  /** Package export holding the entry point, e.g. `@berth/sink-kafka/cli`. */
+  readonly module: string;
+  /** Named export: `(argv: string[]) => Promise<number>` (the exit code). */
+  readonly entry: string;
+}
+
+export const CLI_EXTENSIONS: readonly CliExtension[] = [
+  {
+    command: "kafka",
+    description: "Kafka sink operations: `berth kafka abort-lingering --prefix P --brokers B` (needs @berth/sink-kafka)",
+    module: "@berth/sink-kafka/cli",
+    entry: "runKafkaCli",
+  },
+];
+
+async function load(specifier: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (first) {
+    try {
+      const resolved = createRequire(join(process.cwd(), "package.json")).resolve(specifier);
+      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    } catch {
+      throw first;
+    }
+  }
+}
+
+export async function runExtension(extension: CliExtension, args: readonly string[]): Promise<number> {
+  let module: Record<string, unknown>;
+  try {
+    module = await load(extension.module);
+  } catch (error) {
+    const missing = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
+    throw new CliError(
+      missing
+        ? `\`berth ${extension.command}\` needs ${extension.module.replace(/\/cli$/, "")}: install it in this project`
+        : `cannot load ${extension.module}: ${(error as Error).message}`,
+      ExitCode.USAGE,
+    );
+  }
+  const entry = module[extension.entry];
+  if (typeof entry !== "function") {
+    throw new CliError(`${extension.module} has no ${extension.entry}(); install a matching version`, ExitCode.USAGE);
+  }
+  return (entry as (argv: string[]) => Promise<number>)([...args]);
+}
