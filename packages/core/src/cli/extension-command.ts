@@ -21,7 +21,8 @@ export interface CliExtension {
 export const CLI_EXTENSIONS: readonly CliExtension[] = [
   {
     command: "kafka",
-    description: "Kafka sink operations: `berth kafka abort-lingering --prefix P --brokers B` (needs @berth/sink-kafka)",
+    description:
+      "Kafka sink operations: `berth kafka abort-lingering --prefix P --brokers B` (needs @berth/sink-kafka)",
     module: "@berth/sink-kafka/cli",
     entry: "runKafkaCli",
   },
@@ -55,7 +56,10 @@ export async function runExtension(extension: CliExtension, args: readonly strin
   }
   const entry = module[extension.entry];
   if (typeof entry !== "function") {
-    throw new CliError(`${extension.module} has no ${extension.entry}(); install a matching version`, ExitCode.USAGE);
+    throw new CliError(
+      `${extension.module} has no ${extension.entry}(); install a matching version`,
+      ExitCode.USAGE,
+    );
   }
   return (entry as (argv: string[]) => Promise<number>)([...args]);
 }
