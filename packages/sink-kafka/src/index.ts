@@ -20,3 +20,6 @@ export {
   type LingeringCleanupOptions,
   type LingeringCleanupReport,
 } from "./lingering-transactions.js";
+export { kafkaSource } from "./source/kafka-source.js";
+export type { KafkaSourceMessage, KafkaSourceOptions } from "./source/kafka-source-options.js";
+export type { KafkaSplit } from "./source/kafka-split.js";

@@ -117,3 +117,52 @@ export async function openTransactions(kafka: Kafka, prefix: string): Promise<st
     await client.close();
   }
 }
+
+/** Writes `{ seq }` records keyed by seq in one transaction of a kafkajs transactional producer; commits or aborts it. */
+export async function produceTransaction(
+  kafka: Kafka,
+  topic: string,
+  seqs: readonly number[],
+  options: { abort?: boolean; timestampOf?: (seq: number) => number } = {},
+): Promise<void> {
+  const producer = kafka.producer({
+    transactionalId: uniqueName("tx-writer"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    const tx = await producer.transaction();
+    await tx.send({
+      topic,
+      messages: seqs.map((seq) => ({
+        key: String(seq),
+        value: JSON.stringify({ seq }),
+        ...(options.timestampOf ? { timestamp: String(options.timestampOf(seq)) } : {}),
+      })),
+    });
+    if (options.abort) await tx.abort();
+    else await tx.commit();
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** Seqs that occur more than once, and seqs of `expected` missing from `seqs`. */
+export function diffSeqs(
+  seqs: readonly number[],
+  expected: readonly number[],
+): { missing: number[]; duplicated: number[]; unexpected: number[] } {
+  const counts = new Map<number, number>();
+  for (const s of seqs) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const want = new Set(expected);
+  return {
+    missing: expected.filter((s) => !counts.has(s)),
+    duplicated: [...counts].filter(([, n]) => n > 1).map(([s]) => s),
+    unexpected: [...counts.keys()].filter((s) => !want.has(s)),
+  };
+}
