@@ -169,7 +169,7 @@ describe("commit outcomes while running", () => {
 });
 
 describe("the file committer", () => {
-  const context = (directory: string): SinkWriterContext => ({
+  const context: SinkWriterContext = {
     sinkPrefix: "p",
     uid: "files",
     parallelism: 1,
@@ -177,19 +177,19 @@ describe("the file committer", () => {
     subtask: 0,
     currentCheckpointId: () => 7,
     log: { info() {}, warn() {} },
-  });
+  };
 
   it("commits a committable once; committing it again is alreadyCommitted and writes nothing twice", async () => {
     const out = join(workDirectory("file-committer"), "out");
     const sink = fileSink<{ seq: number }>({ directory: out });
-    const writer = await sink.createWriter(context(out), undefined);
+    const writer = await sink.createWriter(context, undefined);
     for (const seq of range(0, 10)) await writer.write({ seq });
     await writer.flush(false);
     const [committable] = await writer.prepareCommit();
     expect(committable).toMatchObject({ final: "p-0-0a1b2c3d-7.jsonl", records: 10 });
     expect(committedSeqs(out)).toEqual([]);
 
-    const committer = await sink.createCommitter(context(out) as SinkContext);
+    const committer = await sink.createCommitter(context as SinkContext);
     const c = committable as FileCommittable;
     expect(await committer.commit(c)).toEqual(CommitOutcomes.committed);
     const content = readFileSync(join(out, c.final), "utf8");
