@@ -87,5 +87,5 @@ export function committableKey(
 }
 
 export function describeKafkaCommittable(c: KafkaCommittable): string {
-  return `transaction ${c.transactionalId} (producer ${c.producerId}, epoch ${c.producerEpoch}): ${c.records} record(s) from ${c.anchor.topic}-${c.anchor.partition}@${c.anchor.offset} on`;
+  return `${c.records} record(s) of transaction ${c.transactionalId} (producer ${c.producerId}, epoch ${c.producerEpoch}), starting at ${c.anchor.topic}-${c.anchor.partition}@${c.anchor.offset}`;
 }

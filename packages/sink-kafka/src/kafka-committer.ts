@@ -50,7 +50,7 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
         return CommitOutcomes.retryLater(outcome.reason, outcome.cause);
       case "failedKnown":
         return CommitOutcomes.failedKnown(
-          `${outcome.reason} Lost: ${describeKafkaCommittable(committable)} (${outcome.code})`,
+          `${outcome.reason} Lost: ${describeKafkaCommittable(committable)} [${outcome.code}].`,
           outcome.cause,
         );
       case "failedUnknown":

@@ -1,0 +1,252 @@
+/**
+ * The Kafka sink beyond the conformance kit, against the real broker: the transaction-timeout
+ * guard, a transaction the broker aborted on its timeout before the commit (the job fails
+ * naming what is lost), poison and oversized records (typed errors, nothing lost once the
+ * cause is fixed and the job restored), a missing topic, and at-least-once mode.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CommitFailedPermanentlyError,
+  type Committer,
+  createLogger,
+  Job,
+  type JobOptions,
+  type Json,
+  Pipeline,
+  type Sink,
+  sequenceSource,
+} from "@berth/core";
+import { describe, expect, it } from "vitest";
+import { KafkaError } from "./errors.js";
+import type { KafkaCommittable } from "./kafka-committable.js";
+import { TransactionClient } from "./kafka-internals/index.js";
+import { kafkaSink } from "./kafka-sink.js";
+import type { KafkaSinkOptions } from "./kafka-sink-options.js";
+import {
+  createTopic,
+  diffSeqs,
+  openTransactions,
+  range,
+  readCommittedSeqs,
+  TEST_BROKERS,
+  testKafka,
+  uniqueName,
+} from "./test-support.js";
+
+const kafka = testKafka();
+
+interface Run {
+  readonly topic: string;
+  readonly prefix: string;
+  readonly checkpoints: string;
+}
+
+async function newRun(name: string, partitions = 2): Promise<Run> {
+  const topic = uniqueName(name);
+  await createTopic(kafka, topic, partitions);
+  return {
+    topic,
+    prefix: uniqueName(`${name}-p`),
+    checkpoints: await mkdtemp(join(tmpdir(), `berth-${name}-`)),
+  };
+}
+
+function sinkOptions(run: Run, overrides: Partial<KafkaSinkOptions<{ seq: number }>> = {}) {
+  return {
+    brokers: TEST_BROKERS,
+    topic: run.topic,
+    key: (r: { seq: number }) => String(r.seq),
+    ...overrides,
+  };
+}
+
+function job(
+  run: Run,
+  sink: Sink<{ seq: number }, Json>,
+  options: { count: number; rate?: number; jobId?: string } & Partial<JobOptions>,
+): Job {
+  const pipeline = Pipeline.create({ name: "kafka-sink-it" });
+  pipeline
+    .source(sequenceSource({ count: options.count, ratePerSecond: options.rate ?? 0, batchSize: 50 }), {
+      uid: "sequence",
+      parallelism: 1,
+    })
+    .map((seq) => ({ seq }), { uid: "to-record" })
+    .sinkTo(sink, { uid: "kafka", parallelism: 2, sinkPrefix: run.prefix });
+  return new Job(pipeline, {
+    jobId: options.jobId ?? uniqueName("job"),
+    checkpointDirectory: run.checkpoints,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 200,
+    restartStrategy: options.restartStrategy ?? { attempts: 0, delayMs: 0 },
+    channelCapacity: 64,
+    // The failures these tests provoke are expected: keep them out of the output.
+    logger: createLogger(process.env.BERTH_TEST_LOG_LEVEL ?? "silent"),
+    ...(options.restore ? { restore: options.restore } : {}),
+  });
+}
+
+/** The error or one of its causes with this code. */
+function withCode(error: unknown, code: string): (Error & { code: string }) | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === code) return e as Error & { code: string };
+  }
+  return undefined;
+}
+
+async function latestCheckpoint(directory: string, jobId: string): Promise<string | undefined> {
+  const { readdir } = await import("node:fs/promises");
+  const names = (await readdir(join(directory, jobId)).catch(() => [] as string[]))
+    .filter((n) => /^chk-\d+$/.test(n))
+    .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+  return names.length > 0 ? join(directory, jobId, names[names.length - 1] as string) : undefined;
+}
+
+describe.concurrent("kafka sink", () => {
+  it("refuses to start when transactionTimeoutMs cannot hold a transaction across a checkpoint and a recovery", async () => {
+    const run = await newRun("guard-short");
+    const sink = kafkaSink(sinkOptions(run, { transactionTimeoutMs: 30_000, recoveryWindowMs: 60_000 }));
+    const result = await job(run, sink, { count: 10, checkpointIntervalMs: 5_000 }).run();
+    expect(result.state).toBe("FAILED");
+    const error = withCode(result.error, "KAFKA_TRANSACTION_TIMEOUT_INVALID");
+    expect(error).toBeInstanceOf(KafkaError);
+    expect(error?.message).toMatch(/transactionTimeoutMs 30000 cannot hold a transaction/);
+    expect(error?.message).toMatch(/at least 65000/);
+    expect(await readCommittedSeqs(kafka, run.topic)).toEqual([]);
+  });
+
+  it("refuses to start when transactionTimeoutMs exceeds the brokers' transaction.max.timeout.ms (read with DescribeConfigs)", async () => {
+    const run = await newRun("guard-max");
+    const sink = kafkaSink(sinkOptions(run, { transactionTimeoutMs: 900_001 }));
+    const result = await job(run, sink, { count: 10 }).run();
+    expect(result.state).toBe("FAILED");
+    const error = withCode(result.error, "KAFKA_TRANSACTION_TIMEOUT_INVALID");
+    expect(error?.message).toMatch(/exceeds the brokers' transaction\.max\.timeout\.ms 900000/);
+  });
+
+  it("fails the job, naming the committable and its records, when the broker aborted a transaction on its timeout before the commit", async () => {
+    const run = await newRun("timed-out");
+    const real = kafkaSink(sinkOptions(run, { transactionTimeoutMs: 1_000, recoveryWindowMs: 0 }));
+    const client = TransactionClient.create(testKafka());
+    let delayed: KafkaCommittable | undefined;
+    // The first commit waits until the broker has aborted its transaction (transaction.timeout.ms
+    // 1 s; the broker looks for expired transactions every 10 s).
+    const sink: Sink<{ seq: number }, KafkaCommittable> = {
+      ...real,
+      async createCommitter(context) {
+        const committer = await real.createCommitter(context);
+        return {
+          async commit(c) {
+            if (!delayed) {
+              delayed = c;
+              const deadline = Date.now() + 30_000;
+              while (Date.now() < deadline) {
+                const d = await client.describeTransaction(c.transactionalId);
+                if (d.state !== "Ongoing" || d.producerEpoch !== c.producerEpoch) break;
+                await new Promise((resolve) => setTimeout(resolve, 250));
+              }
+            }
+            return committer.commit(c);
+          },
+          close: () => committer.close(),
+        } satisfies Committer<KafkaCommittable>;
+      },
+    };
+    try {
+      const result = await job(run, sink as Sink<{ seq: number }, Json>, { count: 2_000, rate: 1_000 }).run();
+      expect(result.state).toBe("FAILED");
+      expect(result.error).toBeInstanceOf(CommitFailedPermanentlyError);
+      const message = result.error?.message ?? "";
+      expect(delayed).toBeDefined();
+      expect(message).toContain(delayed?.transactionalId);
+      expect(message).toMatch(/was aborted|can no longer be committed/);
+      expect(message).toContain(
+        `Lost: ${delayed?.records} record(s) of transaction ${delayed?.transactionalId} (producer ${delayed?.producerId}, epoch ${delayed?.producerEpoch}), starting at ${delayed?.anchor.topic}-${delayed?.anchor.partition}@${delayed?.anchor.offset}`,
+      );
+      // Nothing of it is visible.
+      const seqs = await readCommittedSeqs(kafka, run.topic);
+      expect(diffSeqs(seqs, range(0, 2_000)).duplicated).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
+  it("a poison record (the value serializer throws) fails the job with a typed error; nothing is lost once fixed and restored", async () => {
+    const run = await newRun("poison");
+    const jobId = uniqueName("poison-job");
+    const poisoned = kafkaSink(
+      sinkOptions(run, {
+        value: (r) => {
+          if (r.seq === 1_200) throw new Error("cannot serialize 1200");
+          return JSON.stringify(r);
+        },
+      }),
+    );
+    const first = await job(run, poisoned, { count: 2_000, rate: 2_000, jobId }).run();
+    expect(first.state).toBe("FAILED");
+    const error = withCode(first.error, "KAFKA_RECORD_INVALID");
+    expect(error?.message).toMatch(
+      /the value serializer threw \(cannot serialize 1200\) for record \{"seq":1200\}/,
+    );
+    const before = await readCommittedSeqs(kafka, run.topic);
+    expect(diffSeqs(before, range(0, 2_000)).duplicated).toEqual([]);
+    expect(before.every((s) => s < 1_200)).toBe(true);
+    // Fixed serializer, restored from the latest checkpoint: every record exactly once.
+    const latest = await latestCheckpoint(run.checkpoints, jobId);
+    const fixed = kafkaSink(sinkOptions(run));
+    const second = await job(run, fixed, {
+      count: 2_000,
+      jobId,
+      ...(latest ? { restore: { path: latest } } : {}),
+    }).run();
+    expect(second.state).toBe("FINISHED");
+    expect(diffSeqs(await readCommittedSeqs(kafka, run.topic), range(0, 2_000))).toEqual({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+    });
+    expect(await openTransactions(kafka, run.prefix)).toEqual([]);
+  });
+
+  it("a record larger than maxRecordBytes fails the job with KAFKA_RECORD_TOO_LARGE before it is sent", async () => {
+    const run = await newRun("too-large");
+    const sink = kafkaSink(
+      sinkOptions(run, {
+        maxRecordBytes: 1_000,
+        value: (r) => (r.seq === 300 ? "x".repeat(5_000) : JSON.stringify(r)),
+      }),
+    );
+    const result = await job(run, sink, { count: 1_000 }).run();
+    expect(result.state).toBe("FAILED");
+    const error = withCode(result.error, "KAFKA_RECORD_TOO_LARGE");
+    expect(error?.message).toMatch(/a record of 5003 bytes .* exceeds maxRecordBytes 1000/);
+    expect((await readCommittedSeqs(kafka, run.topic)).includes(300)).toBe(false);
+  });
+
+  it("refuses to start when the topic does not exist", async () => {
+    const run = await newRun("missing");
+    const sink = kafkaSink(sinkOptions(run, { topic: uniqueName("no-such-topic") }));
+    const result = await job(run, sink, { count: 10 }).run();
+    expect(result.state).toBe("FAILED");
+    expect(withCode(result.error, "KAFKA_TOPIC_NOT_FOUND")?.message).toMatch(
+      /does not exist .* create it first/,
+    );
+  });
+
+  it("at-least-once: no transactions; every record is written, flushed at each checkpoint", async () => {
+    const run = await newRun("at-least-once");
+    const sink = kafkaSink(sinkOptions(run, { deliveryGuarantee: "at-least-once" }));
+    const result = await job(run, sink, { count: 3_000 }).run();
+    expect(result.state).toBe("FINISHED");
+    const { missing } = diffSeqs(await readCommittedSeqs(kafka, run.topic), range(0, 3_000));
+    expect(missing).toEqual([]);
+    const client = TransactionClient.create(testKafka());
+    try {
+      const d = await client.describeTransaction(`${run.prefix}-0-0`);
+      expect(d.errorCode).not.toBe(0); // the id was never used: TRANSACTIONAL_ID_NOT_FOUND
+    } finally {
+      await client.close();
+    }
+  });
+});
