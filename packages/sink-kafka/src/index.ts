@@ -23,3 +23,4 @@ export {
 export { kafkaSource } from "./source/kafka-source.js";
 export type { KafkaSourceMessage, KafkaSourceOptions } from "./source/kafka-source-options.js";
 export type { KafkaSplit } from "./source/kafka-split.js";
+export { type EnsureTopicOptions, ensureTopic } from "./topics.js";

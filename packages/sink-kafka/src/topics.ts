@@ -1,0 +1,43 @@
+/** Creating a topic when it is missing: for examples and setup scripts (the sink never creates topics itself). */
+import { KafkaError, messageOf } from "./errors.js";
+import { brokerList, createKafka, type KafkaConnectionOptions } from "./kafka-client.js";
+
+export interface EnsureTopicOptions extends KafkaConnectionOptions {
+  readonly topic: string;
+  /** Partitions of a created topic. Default 3. */
+  readonly partitions?: number;
+  /** Replicas of a created topic. Default: the brokers' `default.replication.factor`. */
+  readonly replicationFactor?: number;
+}
+
+/** Creates `topic` unless it exists; resolves `true` when it created it. */
+export async function ensureTopic(options: EnsureTopicOptions): Promise<boolean> {
+  const kafka = createKafka(brokerList(options.brokers, "ensureTopic"), options.client);
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    if ((await admin.listTopics()).includes(options.topic)) return false;
+    return await admin.createTopics({
+      topics: [
+        {
+          topic: options.topic,
+          numPartitions: options.partitions ?? 3,
+          ...(options.replicationFactor !== undefined
+            ? { replicationFactor: options.replicationFactor }
+            : {}),
+        },
+      ],
+      waitForLeaders: true,
+    });
+  } catch (error) {
+    throw new KafkaError(
+      "KAFKA_CONFIG_INVALID",
+      `cannot create topic "${options.topic}": ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
