@@ -1,6 +1,7 @@
 /**
  * The `berth` CLI end to end, each command a real child process (`node
- * packages/core/bin/berth.mjs ...`) on examples/sequence-to-files.ts: run, savepoint, stop
+ * packages/core/bin/berth.mjs ...`) on examples/sequence-to-files.ts: run, savepoint (also
+ * --type native), stop
  * --json, run -s, stop --drain — every seq committed once; SIGTERM stops with a savepoint
  * into `<checkpoint dir>/savepoints` and exits 0; documented exit codes for a finished or
  * unknown job, an unusable savepoint and a bad flag.
@@ -132,6 +133,10 @@ describe("berth CLI, end to end", () => {
     const taken = JSON.parse(savepoint.stdout) as { jobId: string; savepoint: string; state: string };
     expect(taken).toMatchObject({ jobId: "e2e", state: "RUNNING" });
     expect(existsSync(join(taken.savepoint, "_metadata"))).toBe(true);
+    const native = await berth(env, ["savepoint", "e2e", "--type", "native", "--json"]);
+    expect(native.code, native.stderr).toBe(ExitCode.OK);
+    const nativeSavepoint = (JSON.parse(native.stdout) as { savepoint: string }).savepoint;
+    expect(readMetadata(nativeSavepoint)).toMatchObject({ format: "native", kind: "savepoint" });
 
     const stop = await berth(env, ["stop", "e2e", "--json"]);
     expect(stop.code, stop.stderr).toBe(ExitCode.OK);
