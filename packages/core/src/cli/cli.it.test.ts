@@ -1,10 +1,9 @@
 /**
  * The `berth` CLI end to end, each command a real child process (`node
  * packages/core/bin/berth.mjs ...`) on examples/sequence-to-files.ts: run, savepoint (also
- * --type native), stop
- * --json, run -s, stop --drain — every seq committed once; SIGTERM stops with a savepoint
- * into `<checkpoint dir>/savepoints` and exits 0; documented exit codes for a finished or
- * unknown job, an unusable savepoint and a bad flag.
+ * --type native), stop --json, run -s, stop --drain — every seq committed once; SIGTERM
+ * stops with a savepoint into `<checkpoint dir>/savepoints` and exits 0; documented exit
+ * codes for a finished or unknown job, an unusable savepoint and a bad flag.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
