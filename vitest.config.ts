@@ -17,6 +17,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     passWithNoTests: true,
+    // Many tests fail jobs on purpose; their logs would bury a real failure. BERTH_LOG_LEVEL=info shows them.
+    env: { BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? "silent" },
     // tsc -b emits compiled copies of the tests into dist/; run only the sources.
     exclude: ["**/node_modules/**", "**/dist/**"],
     projects: projects.map(([name, dir]) => ({
