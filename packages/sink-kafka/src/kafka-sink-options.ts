@@ -159,7 +159,14 @@ export function resolveKafkaSinkOptions<T>(options: KafkaSinkOptions<T>): Resolv
     invalid(`compression "${compressionName}" must be none, gzip, snappy, lz4 or zstd`);
   if (compression !== Codecs.None && compression !== Codecs.GZIP) {
     const codecs = kafkajs.CompressionCodecs as unknown as Record<number, unknown>;
-    if (typeof codecs[compression] !== "function") {
+    // Without a registered codec kafkajs's entry is a function that throws "not implemented".
+    let registered = false;
+    try {
+      registered = typeof (codecs[compression] as () => unknown)() === "object";
+    } catch {
+      registered = false;
+    }
+    if (!registered) {
       invalid(
         `compression "${compressionName}" needs a codec: register one in kafkajs's CompressionCodecs[CompressionTypes.${Codecs[compression]}] before building the sink (e.g. the kafkajs-${compressionName} package)`,
       );
