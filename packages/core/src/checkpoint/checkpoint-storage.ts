@@ -252,10 +252,15 @@ export class CheckpointStorage {
           entries: chunk.entries,
         });
       }
+      // Chunks of this job's directory by relative path; a claimed restore point's by absolute path.
       const chunks = [...index.values()]
-        .map((c) =>
-          isAbsolute(c.path) ? c : { ...c, path: relativeTo(directory, resolve(directory, c.path)) },
-        )
+        .map((c) => {
+          const path = resolve(directory, c.path);
+          return {
+            ...c,
+            path: path.startsWith(this.jobDirectory + sep) ? relativeTo(directory, path) : path,
+          };
+        })
         .sort((a, b) => a.keyGroups[0] - b.keyGroups[0]);
       return { kind: "chunks", chunks };
     };

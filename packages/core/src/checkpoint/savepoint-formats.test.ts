@@ -9,6 +9,7 @@
 import { cpSync, existsSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { fileSink } from "../file-sink/file-sink.js";
 import { Job, type JobOptions } from "../job.js";
 import { keyGroupOf, keyString } from "../state/key-groups.js";
 import type { StateBackendKind } from "../state/state-backend.js";
@@ -16,6 +17,7 @@ import {
   committedFiles,
   committedSeqs,
   duplicates,
+  instrumentedSink,
   readMetadata,
   type SourceThrottle,
   sequencePosition,
@@ -324,5 +326,47 @@ describe("incremental checkpoints of the sqlite backend", () => {
     expect(readdirSync(shared).sort()).toEqual(afterChunks.map((f) => f.split("/").at(-1)).sort());
     await j.stop({ drain: false });
     expect((await result).state).toBe("FINISHED");
+  });
+
+  it("after a failover, the restored job references the shared chunks of its latest checkpoint; every seq once", async () => {
+    const work = workDirectory("incremental-failover");
+    const out = join(work, "out");
+    const throttle = { allowed: 400, emitted: 0 };
+    let failed = false;
+    const sink = instrumentedSink(fileSink<{ seq: number; count: number }>({ directory: out }), {
+      beforeWrite(record) {
+        if (record.seq === 300 && !failed) {
+          failed = true;
+          throw new Error("injected write failure");
+        }
+      },
+    });
+    const j = new Job(countingPipeline({ out, throttle, sink }), {
+      jobId: "failover",
+      checkpointDirectory: join(work, "chk"),
+      checkpointIntervalMs: 40,
+      stateBackend: "sqlite",
+      restartStrategy: { attempts: 1, delayMs: 0 },
+    });
+    const checkpoints = recordCheckpoints(j);
+    const states: string[] = [];
+    j.on("state", (state: string) => states.push(state));
+    const result = j.run();
+    await waitFor(() => failed && states.includes("RESTARTING") && j.state === "RUNNING", "the failover");
+    const restoredAt = checkpoints.length;
+    await waitFor(() => checkpoints.length >= restoredAt + 2, "checkpoints after the failover");
+    const first = checkpoints[restoredAt];
+    const shared = resolve(join(work, "chk", "failover", SHARED_DIRECTORY));
+    for (const s of first?.metadata.operators.flatMap((o) => o.subtasks) ?? []) {
+      if (s.keyed?.kind === "chunks")
+        for (const c of s.keyed.chunks) expect(c.path.startsWith("../shared/")).toBe(true);
+    }
+    for (const f of keyedFiles(first?.directory as string, first?.metadata))
+      expect(f.startsWith(`${shared}/`)).toBe(true);
+    const stopped = await j.stop({ drain: false });
+    expect((await result).state).toBe("FINISHED");
+    const seqs = committedSeqs(out);
+    expect(duplicates(seqs)).toEqual([]);
+    expect(seqs).toEqual(Array.from({ length: sequencePosition(stopped, "seq").end }, (_, i) => i));
   });
 });
