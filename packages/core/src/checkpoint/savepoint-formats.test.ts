@@ -6,7 +6,8 @@
  * The sqlite backend's checkpoints are incremental: unchanged key groups are referenced,
  * not rewritten, and chunks no retained checkpoint references are deleted.
  */
-import { cpSync, existsSync, readdirSync, renameSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fileSink } from "../file-sink/file-sink.js";
@@ -18,6 +19,7 @@ import {
   committedSeqs,
   duplicates,
   instrumentedSink,
+  operatorState,
   readMetadata,
   type SourceThrottle,
   sequencePosition,
@@ -136,6 +138,48 @@ describe("canonical format", () => {
     const seqs = committedSeqs(out);
     expect(duplicates(seqs)).toEqual([]);
     expect(seqs).toEqual(Array.from({ length: 760 }, (_, i) => i));
+  });
+
+  it("a savepoint of format version 1 (keyed entries inline, no _metadata checksum) still restores", async () => {
+    const work = workDirectory("version-1");
+    const out = join(work, "out");
+    const savepoint = await runAndStop({
+      work,
+      out,
+      backend: "memory",
+      throttle: { allowed: 300, emitted: 0 },
+    });
+    const state = keyedState(savepoint);
+    // Rewrite it as Berth wrote version 1.
+    const { metadataSha256: _, ...metadata } = readMetadata(savepoint);
+    const subtaskStates = new Map(metadata.operators.map((o) => [o.uid, operatorState(savepoint, o.uid)]));
+    const v1 = {
+      ...metadata,
+      formatVersion: 1,
+      operators: metadata.operators.map((o) => ({
+        ...o,
+        subtasks: o.subtasks.map((h) => {
+          const content = Buffer.from(JSON.stringify(subtaskStates.get(o.uid)?.[h.subtask]));
+          writeFileSync(join(savepoint, h.file), content);
+          return {
+            subtask: h.subtask,
+            file: h.file,
+            sha256: createHash("sha256").update(content).digest("hex"),
+            bytes: content.length,
+          };
+        }),
+      })),
+    };
+    rmSync(join(savepoint, KEYED_DIRECTORY), { recursive: true });
+    writeFileSync(join(savepoint, "_metadata"), JSON.stringify(v1, null, 2));
+    const restored = await runAndStop({
+      work,
+      out,
+      backend: "sqlite",
+      throttle: { allowed: 0, emitted: 0 },
+      restore: { path: savepoint },
+    });
+    expect(keyedState(restored)).toEqual(state);
   });
 
   it("is relocatable: a moved or copied savepoint restores", async () => {
