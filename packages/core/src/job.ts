@@ -193,6 +193,28 @@ export class Job extends EventEmitter {
       (mode !== "NO_CLAIM" && restored !== undefined && path.startsWith(restored));
   }
 
+  /**
+   * Checkpoint ids continue from the restored one, so checkpoints of an earlier run of this
+   * job id above it would outrank the new ones in pruning and failover. A restore from an
+   * older point deletes them (saying so); a fresh start refuses, so none is lost by mistake.
+   */
+  private async supersedeEarlierRun(restorePoint: RestorePoint | undefined): Promise<void> {
+    const later = await this.storage.checkpointsAfter(restorePoint?.metadata.checkpointId ?? 0);
+    const complete = later.filter((c) => c.complete);
+    if (complete.length > 0 && !restorePoint) {
+      throw new BerthError(
+        "CONFIG_INVALID",
+        `job ${this.jobId} already has checkpoints in ${this.storage.jobDirectory} (newest chk-${complete.at(-1)?.id}); continue from them with --from-latest, or start fresh under another --job-id`,
+      );
+    }
+    if (complete.length > 0) {
+      this.log.warn(
+        `restoring checkpoint ${restorePoint?.metadata.checkpointId} supersedes later checkpoints of an earlier run of job ${this.jobId}: deleting ${complete.map((c) => `chk-${c.id}`).join(", ")}`,
+      );
+    }
+    for (const { directory } of later) await this.storage.discard(directory);
+  }
+
   private async runAttempts(): Promise<JobResult> {
     let failures = 0;
     let restorePoint: RestorePoint | undefined;
@@ -200,6 +222,7 @@ export class Job extends EventEmitter {
     try {
       userPoint = await this.openRestorePoint();
       restorePoint = userPoint?.point;
+      await this.supersedeEarlierRun(restorePoint);
     } catch (error) {
       return this.failed(error);
     }

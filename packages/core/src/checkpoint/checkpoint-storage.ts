@@ -319,6 +319,24 @@ export class CheckpointStorage {
   }
 
   /**
+   * Checkpoint directories with an id above `checkpointId` (complete or not): left by an
+   * earlier run of this job id, they would outrank the new lineage in pruning and failover.
+   */
+  async checkpointsAfter(
+    checkpointId: number,
+  ): Promise<{ id: number; directory: string; complete: boolean }[]> {
+    const names = await readdir(this.jobDirectory).catch(() => [] as string[]);
+    const found: { id: number; directory: string; complete: boolean }[] = [];
+    for (const name of names) {
+      const match = CHECKPOINT_DIR.exec(name);
+      if (!match || Number(match[1]) <= checkpointId) continue;
+      const directory = join(this.jobDirectory, name);
+      found.push({ id: Number(match[1]), directory, complete: await exists(join(directory, METADATA_FILE)) });
+    }
+    return found.sort((a, b) => a.id - b.id);
+  }
+
+  /**
    * Deletes all but the newest `retained` complete checkpoints (never a NO_CLAIM or LEGACY
    * restore point) and unfinished ones older than them, then shared chunks no remaining
    * checkpoint references, then a CLAIMed restore point once nothing references it.
