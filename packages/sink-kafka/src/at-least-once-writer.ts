@@ -46,7 +46,11 @@ export class AtLeastOnceKafkaWriter<T> implements SinkWriter<T, never> {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    // Sends to an unreachable broker may take kafkajs's retries to fail: do not hold a failover up.
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+    ]);
     await this.producer?.disconnect().catch(() => undefined);
   }
 

@@ -133,7 +133,8 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
 
   async close(): Promise<void> {
     this.closing.abort(new KafkaError("KAFKA_SEND_FAILED", "kafka sink: the writer is closing"));
-    await Promise.allSettled([...this.inFlight]);
+    // Sends to an unreachable broker may take kafkajs's retries to fail: do not hold a failover up.
+    await withTimeout(Promise.allSettled([...this.inFlight]), CLOSE_TIMEOUT_MS);
     const current = this.current;
     this.current = undefined;
     // The open transaction never reached a checkpoint: abort it (best effort; the next
