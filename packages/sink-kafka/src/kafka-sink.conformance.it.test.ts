@@ -5,3 +5,19 @@ import { describeSinkConformance } from "@berth/testkit";
 describeSinkConformance("kafka sink", {
   factoryModule: new URL("./kafka-sink.conformance.ts", import.meta.url),
 });
+
+// A pool of one transactional id per subtask: the writer reuses an id as soon as its commit is
+// confirmed, before a checkpoint records it; crashes then leave restored committables whose id
+// already carries the next transaction.
+describeSinkConformance("kafka sink, pool of one", {
+  factoryModule: new URL("./kafka-sink.conformance.ts", import.meta.url),
+  factoryExport: "poolOfOne",
+  only: [
+    "bounded",
+    "stop",
+    "crash-after-checkpoint-complete",
+    "crash-mid-commit",
+    "crash-while-writing",
+    "rescale-down",
+  ],
+});

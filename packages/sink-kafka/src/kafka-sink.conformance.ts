@@ -42,16 +42,20 @@ async function newTarget(brokers: string[], id: string): Promise<KafkaTarget> {
   return { brokers, topic };
 }
 
-export default defineSinkConformance<KafkaTarget>({
+function sinkOn(target: KafkaTarget, poolSize?: number) {
+  return kafkaSink<{ seq: number }>({
+    brokers: target.brokers,
+    topic: target.topic,
+    key: (r) => String(r.seq),
+    // The kit checkpoints every 150 ms; a crashed run's transactions wait for a restore.
+    transactionTimeoutMs: 120_000,
+    ...(poolSize !== undefined ? { poolSize } : {}),
+  });
+}
+
+const factory = defineSinkConformance<KafkaTarget>({
   createTarget: ({ id }) => newTarget(TEST_BROKERS, id),
-  createSink: (target) =>
-    kafkaSink<{ seq: number }>({
-      brokers: target.brokers,
-      topic: target.topic,
-      key: (r) => String(r.seq),
-      // The kit checkpoints every 150 ms; a crashed run's transactions wait for a restore.
-      transactionTimeoutMs: 120_000,
-    }),
+  createSink: (target) => sinkOn(target),
   readCommitted: (target) => readCommittedSeqs(testKafka(target.brokers), target.topic),
   lingeringTransactions: (target, sinkPrefix) => openTransactions(testKafka(target.brokers), sinkPrefix),
   dropTarget: (target) => deleteTopic(testKafka(target.brokers), target.topic),
@@ -78,4 +82,17 @@ export default defineSinkConformance<KafkaTarget>({
       },
     };
   },
+});
+
+export default factory;
+
+/**
+ * One transactional id per subtask: every transaction after the first waits for the previous
+ * one's commit confirmation and reuses the id before the commit is recorded in a checkpoint
+ * (the full-pool path of the writer), so a restore meets committables whose id already carries
+ * the next transaction.
+ */
+export const poolOfOne = defineSinkConformance<KafkaTarget>({
+  ...factory,
+  createSink: (target) => sinkOn(target, 1),
 });
