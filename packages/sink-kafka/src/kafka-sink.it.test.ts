@@ -21,7 +21,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { KafkaError } from "./errors.js";
 import type { KafkaCommittable } from "./kafka-committable.js";
-import { TransactionClient } from "./kafka-internals/index.js";
+import { PartitionFetcher, TransactionClient } from "./kafka-internals/index.js";
 import { kafkaSink } from "./kafka-sink.js";
 import type { KafkaSinkOptions } from "./kafka-sink-options.js";
 import {
@@ -232,6 +232,52 @@ describe.concurrent("kafka sink", () => {
     expect(withCode(result.error, "KAFKA_TOPIC_NOT_FOUND")?.message).toMatch(
       /does not exist .* create it first/,
     );
+  });
+
+  it("per-record topic, key, headers, timestamp, a custom partitioner and gzip reach the broker as configured", async () => {
+    const run = await newRun("options-a", 2);
+    const other = uniqueName("options-b");
+    await createTopic(kafka, other, 2);
+    const sink = kafkaSink<{ seq: number }>({
+      brokers: TEST_BROKERS,
+      topic: (r) => (r.seq % 2 === 0 ? run.topic : other),
+      key: (r) => `k${r.seq}`,
+      value: (r) => Buffer.from(`v${r.seq}`),
+      headers: (r) => ({ parity: r.seq % 2 === 0 ? "even" : "odd" }),
+      timestamp: (r) => 1_600_000_000_000 + r.seq,
+      partitioner: () => () => 1,
+      compression: "gzip",
+    });
+    const result = await job(run, sink as Sink<{ seq: number }, Json>, { count: 400 }).run();
+    expect(result.state).toBe("FINISHED");
+    const fetcher = PartitionFetcher.create(testKafka());
+    try {
+      for (const [topic, parity] of [
+        [run.topic, "even"],
+        [other, "odd"],
+      ] as const) {
+        const read = await fetcher.fetch(
+          [
+            { topic, partition: 0, offset: 0n },
+            { topic, partition: 1, offset: 0n },
+          ],
+          100,
+        );
+        const byPartition = new Map(read.partitions.map((p) => [p.partition, p.messages]));
+        expect(byPartition.get(0) ?? []).toEqual([]);
+        const messages = byPartition.get(1) ?? [];
+        expect(messages).toHaveLength(200);
+        for (const m of messages) {
+          const seq = Number(String(m.value).slice(1));
+          expect(seq % 2).toBe(parity === "even" ? 0 : 1);
+          expect(String(m.key)).toBe(`k${seq}`);
+          expect(String(m.headers.parity)).toBe(parity);
+          expect(m.timestamp).toBe(1_600_000_000_000 + seq);
+        }
+      }
+    } finally {
+      await fetcher.close();
+    }
   });
 
   it("at-least-once: no transactions; every record is written, flushed at each checkpoint", async () => {
