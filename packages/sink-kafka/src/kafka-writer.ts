@@ -162,7 +162,8 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
 
   /** A slot with no transaction awaiting its commit, its producer open and ready. */
   private async acquireSlot(): Promise<Slot> {
-    let slot = this.slots.find((s) => !s.prepared && !s.releasing);
+    // A free slot, else one being released (its producer is ready in a moment), else a new one.
+    let slot = this.slots.find((s) => !s.prepared && !s.releasing) ?? this.slots.find((s) => s.releasing);
     if (!slot && this.slots.length < this.options.poolSize) {
       const index = this.slots.length;
       slot = {
@@ -187,8 +188,6 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
 
   /** Every slot awaits settlement: wait until one's commit is confirmed, then reuse it. */
   private async waitForSlot(): Promise<Slot> {
-    const releasing = this.slots.find((s) => s.releasing);
-    if (releasing) return releasing;
     if (!this.warnedFullPool) {
       this.warnedFullPool = true;
       this.context.log.warn(
