@@ -1,7 +1,8 @@
 /**
- * Typed errors. Every error Berth raises on purpose is a {@link BerthError} with a stable
- * `code`, a message that says what is wrong and what to do, and the cause attached.
- * `instanceof` works across copies of this package through a global symbol brand.
+ * Typed errors. Every error Berth raises on purpose is a {@link TypedError} with a stable
+ * `code`, a message that says what is wrong and what to do, and the cause attached — the
+ * core's are {@link BerthError}s, other packages extend {@link TypedError} with their own
+ * codes. `instanceof` works across copies of a package through a global symbol brand.
  */
 const brand = Symbol.for("berth.error");
 
@@ -29,10 +30,15 @@ export type BerthErrorCode =
   | "JOB_CANCELED"
   | "FAULT_INJECTED";
 
-export class BerthError extends Error {
-  readonly code: BerthErrorCode;
+/**
+ * Base of every typed error: `code` is one of the package's own union. Its `name` is the
+ * class name, and the brand records the class names from the error's class up, so
+ * `instanceof` matches by name and two copies of a package agree.
+ */
+export class TypedError<Code extends string> extends Error {
+  readonly code: Code;
 
-  constructor(code: BerthErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -50,6 +56,9 @@ export class BerthError extends Error {
     return Array.isArray(lineage) && lineage.includes(this.name);
   }
 }
+
+/** An error of the core runtime. Errors of other packages are not `BerthError`s. */
+export class BerthError extends TypedError<BerthErrorCode> {}
 
 /** A commit failed for a reason the target reported as permanent: the committed data is lost. */
 export class CommitFailedPermanentlyError extends BerthError {

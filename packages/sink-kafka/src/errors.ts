@@ -1,9 +1,9 @@
 /**
  * Errors of the Kafka sink and source. Each has a stable `code`, a message saying what is
  * wrong and what to do, and the cause attached; `instanceof` works across copies of the
- * package through a global symbol brand.
+ * package through the core's symbol brand.
  */
-const brand = Symbol.for("berth.sink-kafka.error");
+import { TypedError } from "@berth/core";
 
 export type KafkaErrorCode =
   /** An option is missing or out of range. */
@@ -30,20 +30,7 @@ export type KafkaErrorCode =
   /** A committable restored from a checkpoint is malformed or of an unknown version. */
   | "KAFKA_COMMITTABLE_INVALID";
 
-export class KafkaError extends Error {
-  readonly code: KafkaErrorCode;
-
-  constructor(code: KafkaErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = "KafkaError";
-    Object.defineProperty(this, brand, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
-  }
-}
+export class KafkaError extends TypedError<KafkaErrorCode> {}
 
 export function messageOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

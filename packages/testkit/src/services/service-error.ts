@@ -1,9 +1,9 @@
 /**
  * The one error type of the services helpers. Every failure says what is wrong and what to do,
  * carries a stable `code`, and keeps the cause. `instanceof` works across copies of the package
- * through a global symbol brand.
+ * through the core's symbol brand.
  */
-const brand = Symbol.for("berth.testkit.service-error");
+import { TypedError } from "@berth/core";
 
 export type ServiceErrorCode =
   /** A port the service needs is taken by a process that is not this service. */
@@ -21,8 +21,7 @@ export type ServiceErrorCode =
   /** Docker-backed services were asked for but no Docker engine answers. */
   | "DOCKER_UNAVAILABLE";
 
-export class ServiceError extends Error {
-  readonly code: ServiceErrorCode;
+export class ServiceError extends TypedError<ServiceErrorCode> {
   /** The service the error is about (`kafka`, `s3`, `postgres`), when there is one. */
   readonly service: string | undefined;
 
@@ -32,15 +31,8 @@ export class ServiceError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.service = service;
-    this.name = "ServiceError";
-    Object.defineProperty(this, brand, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }
 
