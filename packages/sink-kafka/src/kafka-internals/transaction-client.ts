@@ -9,7 +9,13 @@
 import type { Kafka } from "kafkajs";
 import { DEFAULT_END_TXN_RETRY, type EndTxnRetry, sendEndTxn } from "./end-txn.js";
 import { type KafkajsInternals, type KjsCluster, kafkajsInternals } from "./kafkajs-internals.js";
-import { type AbortOutcome, type CommitOutcome, classifyEndTxnError, errorText } from "./outcomes.js";
+import {
+  type AbortOutcome,
+  type CommitOutcome,
+  classifyEndTxnError,
+  type EndTxnErrorClass,
+  errorText,
+} from "./outcomes.js";
 import { describePreparedTransaction, type PreparedTransaction } from "./prepared-transaction.js";
 import {
   describeTransaction,
@@ -76,23 +82,9 @@ export class TransactionClient {
    */
   async resumeAndCommit(tx: PreparedTransaction): Promise<CommitOutcome> {
     const name = describePreparedTransaction(tx);
-    let logged: LoggedOutcome;
-    try {
-      logged = await this.readTransactionOutcome(tx);
-    } catch (error) {
-      return this.#unreachable(name, "reading its outcome from the log", error);
-    }
-    switch (logged.kind) {
-      case "committed":
-        return { kind: "alreadyCommitted" };
-      case "aborted":
-        return abortedOutcome(name, "the log holds its abort marker");
-      case "undecided":
-        return { kind: "retryLater", reason: `${name}: outcome not readable yet (${logged.reason})` };
-      case "open":
-      case "unavailable":
-        break;
-    }
+    const logged = await this.#logBeforeEnd(tx, name);
+    if (logged === "aborted") return abortedOutcome(name, "the log holds its abort marker");
+    if (logged !== "open") return logged;
     return commitOpenTransaction(this.#internals, this.#cluster, tx, this.#retry, this.#log);
   }
 
@@ -121,38 +113,16 @@ export class TransactionClient {
    */
   async resumeAndAbort(tx: PreparedTransaction): Promise<AbortOutcome> {
     const name = describePreparedTransaction(tx);
-    let logged: LoggedOutcome;
-    try {
-      logged = await this.readTransactionOutcome(tx);
-    } catch (error) {
-      return this.#unreachable(name, "reading its outcome from the log", error);
-    }
-    switch (logged.kind) {
-      case "committed":
-        return { kind: "alreadyCommitted" };
-      case "aborted":
-        return { kind: "alreadyAborted" };
-      case "undecided":
-        return { kind: "retryLater", reason: `${name}: outcome not readable yet (${logged.reason})` };
-      case "open":
-      case "unavailable":
-        break;
-    }
+    const logged = await this.#logBeforeEnd(tx, name);
+    if (logged === "aborted") return { kind: "alreadyAborted" };
+    if (logged !== "open") return logged;
     try {
       await sendEndTxn(this.#internals, this.#cluster, tx, false, this.#retry);
       return { kind: "aborted" };
     } catch (error) {
       const cls = classifyEndTxnError(error);
-      if (cls.kind === "retryLater") {
-        return { kind: "retryLater", reason: `${name}: ${errorText(error)}`, cause: error };
-      }
-      if (cls.kind === "unknown") {
-        return {
-          kind: "failedUnknown",
-          reason: `${name}: EndTxn(abort) failed: ${errorText(error)}`,
-          cause: error,
-        };
-      }
+      const unsettled = unsettledEndTxn(name, "abort", cls, error);
+      if (unsettled) return unsettled;
       const again = await this.readTransactionOutcome(tx).catch(() => undefined);
       if (again?.kind === "committed") return { kind: "alreadyCommitted" };
       if (again?.kind === "aborted") return { kind: "alreadyAborted" };
@@ -225,6 +195,34 @@ export class TransactionClient {
     if (!this.#cluster.isConnected()) await this.#cluster.connect();
   }
 
+  /**
+   * The log's word before ending `tx` (named `name`): the answer a commit and an abort give
+   * alike — committed before, outcome not readable yet, log unreachable — or `"aborted"` when
+   * it holds the abort marker, `"open"` when EndTxn must decide (no marker, or no anchor).
+   */
+  async #logBeforeEnd(
+    tx: PreparedTransaction,
+    name: string,
+  ): Promise<(CommitOutcome & AbortOutcome) | "aborted" | "open"> {
+    let logged: LoggedOutcome;
+    try {
+      logged = await this.readTransactionOutcome(tx);
+    } catch (error) {
+      return this.#unreachable(name, "reading its outcome from the log", error);
+    }
+    switch (logged.kind) {
+      case "committed":
+        return { kind: "alreadyCommitted" };
+      case "aborted":
+        return "aborted";
+      case "undecided":
+        return { kind: "retryLater", reason: `${name}: outcome not readable yet (${logged.reason})` };
+      case "open":
+      case "unavailable":
+        return "open";
+    }
+  }
+
   #unreachable(name: string, doing: string, error: unknown): CommitOutcome & AbortOutcome {
     const cls = classifyEndTxnError(error);
     const reason = `${name}: failed ${doing}: ${errorText(error)}`;
@@ -232,6 +230,30 @@ export class TransactionClient {
       ? { kind: "retryLater", reason, cause: error }
       : { kind: "failedUnknown", reason, cause: error };
   }
+}
+
+/**
+ * The answer to a failed EndTxn that tells nothing of the transaction: `retryLater` when the
+ * failure clears up by itself, `failedUnknown` when it is not understood; `undefined` when the
+ * coordinator refused it (the transaction is not open under this epoch any more).
+ */
+function unsettledEndTxn(
+  name: string,
+  end: "commit" | "abort",
+  cls: EndTxnErrorClass,
+  error: unknown,
+): (CommitOutcome & AbortOutcome) | undefined {
+  if (cls.kind === "retryLater") {
+    return { kind: "retryLater", reason: `${name}: ${errorText(error)}`, cause: error };
+  }
+  if (cls.kind === "unknown") {
+    return {
+      kind: "failedUnknown",
+      reason: `${name}: EndTxn(${end}) failed: ${errorText(error)}`,
+      cause: error,
+    };
+  }
+  return undefined;
 }
 
 function abortedOutcome(name: string, evidence: string, cause?: unknown): CommitOutcome {
@@ -263,16 +285,8 @@ export async function commitOpenTransaction(
     return { kind: "committed" };
   } catch (error) {
     const cls = classifyEndTxnError(error);
-    if (cls.kind === "retryLater") {
-      return { kind: "retryLater", reason: `${name}: ${errorText(error)}`, cause: error };
-    }
-    if (cls.kind === "unknown") {
-      return {
-        kind: "failedUnknown",
-        reason: `${name}: EndTxn(commit) failed: ${errorText(error)}`,
-        cause: error,
-      };
-    }
+    const unsettled = unsettledEndTxn(name, "commit", cls, error);
+    if (unsettled) return unsettled;
     // The coordinator refused: the transaction is not open under this epoch any more. The
     // log may tell how it ended (a race with the timeout, or a commit by another committer).
     const again = await readTransactionOutcome(internals, cluster, tx, log).catch(() => undefined);
