@@ -15,6 +15,8 @@ export const TEST_BROKERS = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092")
   .map((b) => b.trim())
   .filter((b) => b.length > 0);
 
+export { createTopic } from "./kafka-internals/test-support.js";
+
 export function testKafka(brokers: readonly string[] = TEST_BROKERS): Kafka {
   return createKafka(brokers, { clientId: "berth-sink-kafka-test" });
 }
@@ -22,19 +24,6 @@ export function testKafka(brokers: readonly string[] = TEST_BROKERS): Kafka {
 /** A name unique to this run: topics, prefixes. */
 export function uniqueName(what: string): string {
   return `berth-${what}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
-}
-
-export async function createTopic(kafka: Kafka, topic: string, partitions = 1): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
