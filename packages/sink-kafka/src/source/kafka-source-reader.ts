@@ -8,7 +8,7 @@ import type { Json, SourcePoll, SourceReader, SourceRecord } from "@berth/core";
 import type { Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "../errors.js";
 import { type FetchedMessage, PartitionFetcher } from "../kafka-internals/index.js";
-import type { KafkaSourceMessage, ResolvedKafkaSourceOptions } from "./kafka-source-options.js";
+import type { ResolvedKafkaSourceOptions } from "./kafka-source-options.js";
 import { type KafkaSplit, splitName } from "./kafka-split.js";
 
 interface SplitState {
@@ -87,7 +87,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   private deserialize(message: FetchedMessage): T {
     try {
-      return this.options.deserializer(message as KafkaSourceMessage);
+      return this.options.deserializer(message);
     } catch (error) {
       throw new KafkaError(
         "KAFKA_SOURCE_RECORD_INVALID",
