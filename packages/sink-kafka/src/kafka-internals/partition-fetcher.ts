@@ -19,6 +19,7 @@ import {
   type KjsFetchPartition,
   kafkajsInternals,
 } from "./kafkajs-internals.js";
+import { refreshIfStale } from "./stale-metadata.js";
 
 export interface FetchPosition {
   readonly topic: string;
@@ -63,15 +64,6 @@ export interface PartitionFetcherOptions {
 }
 
 /** Fetch errors after which the next attempt needs fresh metadata (the leader moved). */
-const STALE_METADATA = new Set([
-  "NOT_LEADER_FOR_PARTITION",
-  "LEADER_NOT_AVAILABLE",
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "FENCED_LEADER_EPOCH",
-  "UNKNOWN_LEADER_EPOCH",
-  "REPLICA_NOT_AVAILABLE",
-]);
-
 export class PartitionFetcher {
   readonly #internals: KafkajsInternals;
   readonly #cluster: KjsCluster;
@@ -159,9 +151,7 @@ export class PartitionFetcher {
       if (e.name === "KafkaJSOffsetOutOfRange" && e.topic !== undefined && e.partition !== undefined) {
         return { partitions: [], outOfRange: [{ topic: e.topic, partition: e.partition }] };
       }
-      if (e.type !== undefined && STALE_METADATA.has(e.type)) {
-        await this.#cluster.refreshMetadata().catch(() => {});
-      }
+      await refreshIfStale(error, this.#cluster);
       throw error;
     }
     const start = new Map(positions.map((p) => [`${p.topic}\u0000${p.partition}`, p.offset]));

@@ -9,6 +9,7 @@
  */
 import type { KafkajsInternals, KjsCluster, KjsFetchPartition } from "./kafkajs-internals.js";
 import type { PreparedTransaction, TransactionAnchor } from "./prepared-transaction.js";
+import { refreshIfStale } from "./stale-metadata.js";
 
 export type LoggedOutcome =
   | { readonly kind: "committed" }
@@ -33,14 +34,6 @@ export const DEFAULT_TRANSACTION_LOG_OPTIONS: TransactionLogOptions = {
 };
 
 /** Fetch errors after which the next attempt needs fresh metadata (the leader moved). */
-const STALE_METADATA = new Set([
-  "NOT_LEADER_FOR_PARTITION",
-  "LEADER_NOT_AVAILABLE",
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "FENCED_LEADER_EPOCH",
-  "UNKNOWN_LEADER_EPOCH",
-]);
-
 /** Control record key: version (int16) then type (int16): 0 = abort, 1 = commit. */
 const CONTROL_TYPE_ABORT = 0;
 const CONTROL_TYPE_COMMIT = 1;
@@ -91,7 +84,7 @@ export async function readTransactionOutcome(
     } catch (error) {
       const e = error as { type?: string; name?: string };
       if (e.name === "KafkaJSOffsetOutOfRange" || e.type === "OFFSET_OUT_OF_RANGE") return "outOfRange";
-      if (e.type !== undefined && STALE_METADATA.has(e.type)) await cluster.refreshMetadata().catch(() => {});
+      await refreshIfStale(error, cluster);
       throw error;
     }
   };
