@@ -6,7 +6,8 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { resolve, sep } from "node:path";
+import { rm, rmdir } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint-storage.js";
 import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
@@ -154,10 +155,20 @@ export class Job extends EventEmitter {
     return this.running;
   }
 
+  private workDirectory(attemptId: string): string {
+    return join(this.storage.jobDirectory, ".work", attemptId);
+  }
+
   private backend(attemptId: string): StateBackend {
     return this.settings.stateBackend === "sqlite"
-      ? sqliteStateBackend(`${this.storage.jobDirectory}/.work/${attemptId}`)
+      ? sqliteStateBackend(this.workDirectory(attemptId))
       : memoryStateBackend;
+  }
+
+  /** An attempt's working state is worthless once it ended: checkpoints hold what survives. */
+  private async discardWorkDirectory(attemptId: string): Promise<void> {
+    await rm(this.workDirectory(attemptId), { recursive: true, force: true });
+    await rmdir(dirname(this.workDirectory(attemptId))).catch(() => undefined); // only when empty
   }
 
   /**
@@ -248,6 +259,7 @@ export class Job extends EventEmitter {
         // Nothing references the claimed files yet: give the claim back.
         if (userPoint?.claimed && restorePoint === userPoint.point)
           await releaseClaim(userPoint.point.directory, this.jobId).catch(() => undefined);
+        await this.discardWorkDirectory(attemptId);
         return this.failed(error);
       }
       const end = await this.runExecution(execution).then(
@@ -256,6 +268,7 @@ export class Job extends EventEmitter {
       );
       this.execution = undefined;
       await execution.teardown();
+      await this.discardWorkDirectory(attemptId);
       if (end.ok) {
         if (end.value.kind === "canceled") {
           this.setState("CANCELED");

@@ -2,6 +2,7 @@
  * The memory and SQLite state backends are interchangeable: the same keyed pipeline gives
  * the same output on both, and a (canonical) savepoint of one restores into the other.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fileSink } from "../file-sink/file-sink.js";
@@ -106,4 +107,33 @@ describe("state backends", () => {
       expect(output(out)).toEqual(expected(count));
     },
   );
+});
+
+describe("the sqlite backend's working files", () => {
+  it("are gone when the job ends", async () => {
+    const work = workDirectory("sqlite-work");
+    const pipeline = Pipeline.create({ name: "work-files" });
+    pipeline
+      .source(sequenceSource({ count: 500 }), { uid: "seq" })
+      .keyBy((n) => n % 5)
+      .process<{ seq: number }>(
+        {
+          processElement(n, context) {
+            const seen = context.state<number>("seen");
+            seen.update((seen.value() ?? 0) + 1);
+            context.emit({ seq: n });
+          },
+        },
+        { uid: "count" },
+      )
+      .sinkTo(fileSink({ directory: join(work, "out") }), { uid: "files" });
+    const job = new Job(pipeline, {
+      jobId: "w",
+      checkpointDirectory: join(work, "chk"),
+      stateBackend: "sqlite",
+      checkpointIntervalMs: 50,
+    });
+    expect((await job.run()).state).toBe("FINISHED");
+    expect(existsSync(join(work, "chk", "w", ".work"))).toBe(false);
+  });
 });
