@@ -38,8 +38,7 @@ function setup(options: { completeGate?: Gate } = {}) {
     { timeoutMs: 60_000, retained: 1 },
   );
   const acknowledge = async (id: number) => {
-    const directory = coordinator.directoryOf(id) as string;
-    const handle = await coordinator.writeState(directory, "op", 0, "{}");
+    const handle = await coordinator.snapshotState(id, "op", 0, [], undefined);
     coordinator.acknowledge(id, "op#0", handle);
   };
   return { storage, coordinator, barriers, acknowledge };

@@ -213,11 +213,6 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     return this.storage.writeState(target, uid, subtask, operatorState, keyed);
   }
 
-  /** Writes a subtask's state file with `content` as is (no keyed state). */
-  writeState(directory: string, uid: string, subtask: number, content: string): Promise<StateFileHandle> {
-    return this.storage.writeStateFile(directory, uid, subtask, content);
-  }
-
   acknowledge(
     checkpointId: number,
     subtaskKey: string,

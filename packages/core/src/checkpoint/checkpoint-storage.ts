@@ -168,7 +168,7 @@ export class CheckpointStorage {
   }
 
   /** Writes a subtask's operator state file (`content` is its JSON). */
-  async writeStateFile(
+  private async writeStateFile(
     directory: string,
     uid: string,
     subtask: number,
