@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ensureDirectory, writeAtomically } from "../checkpoint/atomic-file.js";
+import { isProcessLive, processStartTime } from "../locks/process-identity.js";
 
 export interface JobRegistration {
   readonly jobId: string;
@@ -25,27 +26,6 @@ export function berthHome(): string {
 
 function jobsDirectory(): string {
   return join(berthHome(), "jobs");
-}
-
-/** The start time of process `pid`, or undefined when no such process runs. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 22 (starttime) counts after the parenthesised command name, which may hold spaces.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return "unknown"; // not Linux: the process exists, its start time is not known
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-export function isLive(registration: JobRegistration): boolean {
-  const started = processStartTime(registration.pid);
-  return started !== undefined && (started === "unknown" || started === registration.processStartTime);
 }
 
 export async function register(
@@ -75,7 +55,7 @@ export function liveJobs(): JobRegistration[] {
     if (!name.endsWith(".json")) continue;
     try {
       const entry = JSON.parse(readFileSync(join(jobsDirectory(), name), "utf8")) as JobRegistration;
-      if (isLive(entry)) live.push(entry);
+      if (isProcessLive(entry)) live.push(entry);
     } catch {
       // A half-written or foreign file is not a registration.
     }
