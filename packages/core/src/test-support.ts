@@ -244,6 +244,24 @@ export function pausableSource<T>(inner: Source<T>, throttle: SourceThrottle): S
   };
 }
 
+/** A source whose subtask `subtask` waits at `gate` before each fetch: a source stalled fetching. */
+export function gatedSource<T>(inner: Source<T>, gate: Gate, subtask: number): Source<T> {
+  return {
+    ...inner,
+    async createReader(context, splits) {
+      const reader = await inner.createReader(context, splits);
+      return {
+        async poll() {
+          if (context.subtask === subtask) await gate.pass();
+          return reader.poll();
+        },
+        snapshotSplits: () => reader.snapshotSplits(),
+        close: () => reader.close(),
+      };
+    },
+  };
+}
+
 /** Wraps a source to count the records its readers return. */
 export function countingSource<T>(inner: Source<T>, counter: { polled: number }): Source<T> {
   return {

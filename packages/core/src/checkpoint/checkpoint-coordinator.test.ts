@@ -15,7 +15,7 @@ import { CheckpointCoordinator } from "./checkpoint-coordinator.js";
 import { CheckpointStorage } from "./checkpoint-storage.js";
 import type { CheckpointMetadata } from "./metadata.js";
 
-function setup(options: { completeGate?: Gate } = {}) {
+function setup(options: { completeGate?: Gate; timeoutMs?: number } = {}) {
   const storage = new CheckpointStorage(workDirectory("coordinator"), "job");
   const complete = storage.complete.bind(storage);
   storage.complete = async (directory, metadata) => {
@@ -23,11 +23,13 @@ function setup(options: { completeGate?: Gate } = {}) {
     await complete(directory, metadata);
   };
   const barriers: BarrierOptions[] = [];
+  const abandoned: number[] = [];
   const coordinator = new CheckpointCoordinator(
     storage,
     {
       subtaskKeys: () => ["op#0"],
       injectBarrier: (barrier) => barriers.push(barrier),
+      abandonBarrier: (id) => abandoned.push(id),
       metadataFor: (request, checkpointId) =>
         ({
           checkpointId,
@@ -35,13 +37,13 @@ function setup(options: { completeGate?: Gate } = {}) {
         }) as unknown as CheckpointMetadata,
     },
     0,
-    { timeoutMs: 60_000, retained: 1 },
+    { timeoutMs: options.timeoutMs ?? 60_000, retained: 1 },
   );
   const acknowledge = async (id: number) => {
     const handle = await coordinator.snapshotState(id, "op", 0, [], undefined);
     coordinator.acknowledge(id, "op#0", handle);
   };
-  return { storage, coordinator, barriers, acknowledge };
+  return { storage, coordinator, barriers, abandoned, acknowledge };
 }
 
 describe("checkpoint coordinator", () => {
@@ -86,6 +88,23 @@ describe("checkpoint coordinator", () => {
     // The newest complete checkpoint is there for the failover to restore.
     expect((await storage.completedCheckpoints()).map((c) => c.id)).toEqual([2]);
     expect(existsSync(join(storage.jobDirectory, "chk-2", "_metadata"))).toBe(true);
+  });
+
+  it("a timed-out checkpoint has its barrier abandoned before its directory goes, and a late acknowledgement is ignored", async () => {
+    const { coordinator, barriers, abandoned, acknowledge, storage } = setup({ timeoutMs: 50 });
+    const stop = coordinator.trigger({
+      savepoint: true,
+      stop: "suspend",
+      targetDirectory: storage.jobDirectory,
+    });
+    const failure = stop.catch((error: unknown) => error);
+    while (barriers.length === 0) await sleep(1);
+    expect(abandoned).toEqual([]);
+    expect(((await failure) as BerthError).code).toBe("CHECKPOINT_FAILED");
+    expect(abandoned).toEqual([1]);
+    expect(coordinator.directoryOf(1)).toBeUndefined();
+    await expect(acknowledge(1)).rejects.toThrow(/no longer in progress/);
+    await coordinator.shutdown();
   });
 
   it("takes no periodic checkpoint while suspended", async () => {

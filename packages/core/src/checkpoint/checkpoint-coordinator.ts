@@ -32,6 +32,11 @@ export interface CheckpointParticipants {
   /** Keys of every subtask that must acknowledge. */
   subtaskKeys(): string[];
   injectBarrier(barrier: BarrierOptions): void;
+  /**
+   * Checkpoint `id` will never complete: its barrier, still in flight, must be ignored where it
+   * arrives (a late stop barrier would halt the job that resumed after its savepoint failed).
+   */
+  abandonBarrier(checkpointId: number): void;
   /** Builds the metadata from the acknowledgements. */
   metadataFor(
     request: TriggerRequest,
@@ -181,7 +186,12 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
       if (!request.savepoint) await this.storage.pruneCheckpoints(this.settings.retained);
       return { checkpointId: id, directory, metadata };
     } catch (error) {
-      if (!completed) await this.storage.discard(directory);
+      if (!completed) {
+        // Abandoned before the files go: no subtask may write into the directory being discarded.
+        if (this.pending === pending) this.pending = undefined;
+        this.participants.abandonBarrier(id);
+        await this.storage.discard(directory);
+      }
       throw error;
     } finally {
       clearTimeout(timeout);

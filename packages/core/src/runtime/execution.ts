@@ -127,6 +127,9 @@ export class Execution {
         injectBarrier: (barrier) => {
           for (const source of this.sources) source.triggerBarrier(barrier);
         },
+        abandonBarrier: (checkpointId) => {
+          for (const subtask of [...this.sources, ...this.subtasks]) subtask.abandonBarrier(checkpointId);
+        },
         metadataFor: (request, id, acks) => this.metadataFor(request, id, acks),
       },
       restoredId,

@@ -76,6 +76,30 @@ describe("input gate", () => {
     expect(events).toEqual(["c-before-2", "barrier 2"]);
   });
 
+  it("drops the barrier of a checkpoint the coordinator abandoned, on a single input too", () => {
+    const { gate, channels } = gateOf(1);
+    const [a] = channels as [Channel];
+    gate.abandon(1); // the stop's savepoint timed out while its barrier was still upstream
+    a.push(record("a1"));
+    a.push(barrier(1));
+    a.push(record("a2"));
+    a.push(barrier(2));
+    expect(drain(gate)).toEqual(["a1", "a2", "barrier 2"]);
+  });
+
+  it("reads again the inputs blocked aligning a checkpoint the coordinator abandoned", () => {
+    const { gate, channels } = gateOf(2);
+    const [a, b] = channels as [Channel, Channel];
+    a.push(barrier(1));
+    a.push(record("a-after-1"));
+    b.push(record("b1"));
+    expect(drain(gate)).toEqual(["b1"]);
+    gate.abandon(1); // b's barrier 1 never comes, or comes late
+    b.push(barrier(1));
+    b.push(record("b2"));
+    expect(drain(gate).sort()).toEqual(["a-after-1", "b2"]);
+  });
+
   it("combines watermarks as the minimum over channels that are not idle", () => {
     const { gate, channels } = gateOf(2);
     const [a, b] = channels as [Channel, Channel];

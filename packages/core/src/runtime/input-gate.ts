@@ -4,7 +4,8 @@
  * aligned checkpoints) and combines watermarks (the minimum over channels that are not
  * idle). Alignment is per checkpoint id: when a checkpoint is abandoned (timed out) some
  * inputs may never deliver its barrier, so a newer barrier supersedes it and a stale one
- * is dropped.
+ * is dropped — also when the coordinator says so first ({@link InputGate.abandon}): a stop
+ * barrier that arrives after its savepoint timed out would otherwise halt the subtask.
  */
 
 import type { Channel } from "./channel.js";
@@ -64,7 +65,6 @@ export class InputGate {
         this.idle[channel] = element.idle;
         return this.watermarkEvent();
       case "barrier": {
-        if (this.channels.length === 1) return element;
         const id = element.barrier.checkpointId;
         // A barrier of a checkpoint older than the one aligning (or already passed on) belongs
         // to an abandoned checkpoint: drop it.
@@ -86,6 +86,19 @@ export class InputGate {
         return element;
       }
     }
+  }
+
+  /**
+   * Checkpoint `id` was abandoned: its barrier, wherever it still is upstream, is dropped when
+   * it arrives, and inputs blocked aligning it are read again.
+   */
+  abandon(id: number): void {
+    if (this.aligning !== undefined && this.aligning <= id) {
+      this.blocked.fill(false);
+      this.aligned = 0;
+      this.aligning = undefined;
+    }
+    this.lastAligned = Math.max(this.lastAligned, id);
   }
 
   private watermarkEvent(): GateEvent | undefined {

@@ -152,6 +152,11 @@ export class OperatorSubtask extends Subtask {
     await this.completeBarrier(barrier, snapshot.operatorState, this.keyed, committables);
   }
 
+  /** Checkpoint `id` was abandoned: its barrier is ignored when it arrives. */
+  abandonBarrier(id: number): void {
+    this.gate.abandon(id);
+  }
+
   resume(): void {
     this.halted = false;
     this.operator.resume?.();
@@ -187,6 +192,11 @@ export class SourceSubtask extends Subtask {
   triggerBarrier(barrier: BarrierOptions): void {
     this.pendingBarrier = barrier;
     this.wake();
+  }
+
+  /** Checkpoint `id` was abandoned: a barrier of it not yet emitted never is. */
+  abandonBarrier(id: number): void {
+    if (this.pendingBarrier && this.pendingBarrier.checkpointId <= id) this.pendingBarrier = undefined;
   }
 
   /** A stop's savepoint failed: fetch again from the barrier's position. */
