@@ -62,6 +62,14 @@ export {
 export { redactSecrets, redactValue } from "./redact.js";
 export { defaultSinkPrefix } from "./runtime/execution.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
+export {
+  ATTEMPT_ID_LENGTH,
+  type AttemptName,
+  MAX_CHECKPOINT_ID_DIGITS,
+  newAttemptId,
+  type PooledName,
+  SinkNames,
+} from "./sink/names.js";
 export type {
   Committer,
   Json,

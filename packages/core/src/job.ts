@@ -4,7 +4,7 @@
  * after a stop's barrier nothing is processed and nothing fires until every sink commit
  * is confirmed, then the job ends FINISHED.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
@@ -16,6 +16,7 @@ import { BerthError, CommitFailedPermanentlyError, errorMessage } from "./errors
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
 import { Execution } from "./runtime/execution.js";
+import { newAttemptId } from "./sink/names.js";
 import { memoryStateBackend } from "./state/memory-state-backend.js";
 import { sqliteStateBackend } from "./state/sqlite-state-backend.js";
 import type { StateBackend, StateBackendKind } from "./state/state-backend.js";
@@ -238,7 +239,7 @@ export class Job extends EventEmitter {
       return this.failed(error);
     }
     while (true) {
-      const attemptId = randomBytes(4).toString("hex");
+      const attemptId = newAttemptId();
       let execution: Execution;
       try {
         execution = await Execution.create(this.pipeline, {

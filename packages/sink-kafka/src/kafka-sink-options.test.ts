@@ -3,7 +3,6 @@ import { KafkaError } from "./errors.js";
 import { parseKafkaCommittable, upgradeKafkaCommittable } from "./kafka-committable.js";
 import { KAFKA_SINK_DEFAULTS, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
 import { checkTransactionTimeout } from "./kafka-sink-validation.js";
-import { transactionalIdPattern } from "./lingering-transactions.js";
 import { recordSerializer } from "./record-serializer.js";
 
 const base = { brokers: "127.0.0.1:9092", topic: "t" };
@@ -112,15 +111,5 @@ describe("kafka committable", () => {
     expect(() => parseKafkaCommittable(bare)).toThrow(/has no anchor/);
     expect(() => upgradeKafkaCommittable(2, committable)).toThrow(/version 2/);
     expect(() => parseKafkaCommittable({ ...committable, producerId: 5 })).toThrow(KafkaError);
-  });
-});
-
-describe("transactional id pattern", () => {
-  it("matches <prefix>-<subtask>-<slot> of exactly that prefix", () => {
-    const p = transactionalIdPattern("job.a");
-    expect(p.test("job.a-0-3")).toBe(true);
-    expect(p.test("jobxa-0-3")).toBe(false);
-    expect(p.test("job.a-x-0-3")).toBe(false);
-    expect(p.test("job.a-0-3-1")).toBe(false);
   });
 });

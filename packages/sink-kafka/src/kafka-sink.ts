@@ -19,7 +19,7 @@ import { TransactionClient } from "./kafka-internals/index.js";
 import { type KafkaSinkOptions, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
 import { validateKafkaSink } from "./kafka-sink-validation.js";
 import { KafkaWriter } from "./kafka-writer.js";
-import { abortLingeringTransactions, transactionalIdPattern } from "./lingering-transactions.js";
+import { abortLingeringTransactions } from "./lingering-transactions.js";
 
 /**
  * An exactly-once (or at-least-once) Kafka sink:
@@ -65,28 +65,24 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
     async abortLingering(context) {
       for (const message of warnings.splice(0)) context.log.warn(message);
       if (!exactlyOnce) return;
-      // Which subtasks and slots may hold transactions: this run's, and those of the run that
-      // wrote the restored state (a parallelism or pool size change leaves ids no run uses).
-      let maxSubtasks = context.parallelism;
+      // Which slots may hold transactions: this run's pool, and the pool of the run that wrote
+      // the restored state (a smaller pool now leaves ids no run uses). The subtasks to look
+      // at — this run's and vanished ones — come from the core's lingering scope.
       let poolSize = resolved.poolSize;
       for (const state of context.restoredWriterStates) {
-        const s = state as { parallelism?: unknown; poolSize?: unknown } | null;
-        if (typeof s?.parallelism === "number") maxSubtasks = Math.max(maxSubtasks, s.parallelism);
+        const s = state as { poolSize?: unknown } | null;
         if (typeof s?.poolSize === "number") poolSize = Math.max(poolSize, s.poolSize);
       }
-      const pattern = transactionalIdPattern(context.sinkPrefix);
-      for (const c of context.restoredCommittables as readonly unknown[]) {
-        const match = pattern.exec(String((c as { transactionalId?: unknown } | null)?.transactionalId));
-        if (match) {
-          maxSubtasks = Math.max(maxSubtasks, Number(match[1]) + 1);
-          poolSize = Math.max(poolSize, Number(match[2]) + 1);
-        }
+      for (const c of context.restoredCommittables) {
+        const slot = context.names.parsePooled(c.transactionalId)?.slot;
+        if (slot !== undefined) poolSize = Math.max(poolSize, slot + 1);
       }
       const transactions = TransactionClient.create(client());
       try {
         const report = await abortLingeringTransactions(transactions, {
           prefix: context.sinkPrefix,
-          maxSubtasks,
+          isLingering: context.lingering.isLingering,
+          maxSubtasks: context.lingering.subtasks,
           poolSize,
           transactionTimeoutMs: resolved.transactionTimeoutMs,
           log: (message, fields) => context.log.info(message, fields),

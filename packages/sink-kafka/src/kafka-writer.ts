@@ -46,10 +46,6 @@ interface Slot {
 
 const CLOSE_TIMEOUT_MS = 5_000;
 
-export function transactionalIdOf(sinkPrefix: string, subtask: number, slot: number): string {
-  return `${sinkPrefix}-${subtask}-${slot}`;
-}
-
 export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private readonly slots: Slot[] = [];
   private current: { slot: Slot; records: number } | undefined;
@@ -168,7 +164,7 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
       const index = this.slots.length;
       slot = {
         index,
-        transactionalId: transactionalIdOf(this.context.sinkPrefix, this.context.subtask, index),
+        transactionalId: this.context.names.pooled({ subtask: this.context.subtask, slot: index }),
         producer: undefined,
         prepared: undefined,
         releasing: undefined,

@@ -3,9 +3,10 @@
  * prefix is aborted by fencing its transactional id (InitProducerId, which bumps the epoch
  * and makes the coordinator abort what the id holds open). Two ways find them:
  *
- * - ListTransactions on every broker (Kafka >= 3.0): all open ids, filtered by the prefix's
- *   id pattern `<prefix>-<subtask>-<slot>` — this also finds subtasks and slots no run knows
- *   about any more (after a parallelism or pool size change);
+ * - ListTransactions on every broker (Kafka >= 3.0): all open ids, kept when they are pooled
+ *   names `<prefix>-<subtask>-<slot>` of this prefix (the core's `SinkNames`, never an id of a
+ *   longer prefix) — this also finds subtasks and slots no run knows about any more (after a
+ *   parallelism or pool size change);
  * - DescribeTransactions of the bounded set `<prefix>-<s>-<k>` for s < maxSubtasks,
  *   k < poolSize — the ids the sink can have, asked one by one (no state is created for an
  *   id the coordinator does not know).
@@ -13,11 +14,17 @@
  * Used by the sink at every start (after the restored committables were committed) and by
  * `berth kafka abort-lingering`.
  */
+import { SinkNames } from "@berth/core";
 import { messageOf } from "./errors.js";
 import type { TransactionClient } from "./kafka-internals/index.js";
 
 export interface LingeringCleanupOptions {
   readonly prefix: string;
+  /**
+   * Which open ids to abort; default: every pooled name of the prefix. The sink passes the
+   * core's lingering scope (`RecoverContext.lingering.isLingering`).
+   */
+  readonly isLingering?: (transactionalId: string) => boolean;
   /** Subtask numbers probed: 0 … maxSubtasks-1. */
   readonly maxSubtasks: number;
   /** Slots probed per subtask: 0 … poolSize-1. */
@@ -40,12 +47,6 @@ export interface LingeringCleanupReport {
   readonly listed: boolean;
 }
 
-/** Matches `<prefix>-<subtask>-<slot>` of exactly this prefix. */
-export function transactionalIdPattern(prefix: string): RegExp {
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^${escaped}-(\\d+)-(\\d+)$`);
-}
-
 async function inBatches<T>(
   items: readonly T[],
   size: number,
@@ -58,12 +59,13 @@ export async function abortLingeringTransactions(
   client: TransactionClient,
   options: LingeringCleanupOptions,
 ): Promise<LingeringCleanupReport> {
-  const pattern = transactionalIdPattern(options.prefix);
+  const names = new SinkNames(options.prefix);
+  const isLingering = options.isLingering ?? ((id: string) => names.parsePooled(id) !== undefined);
   const open = new Set<string>();
   let listed = true;
   try {
     for (const t of await client.listTransactions(["Ongoing"])) {
-      if (pattern.test(t.transactionalId)) open.add(t.transactionalId);
+      if (isLingering(t.transactionalId)) open.add(t.transactionalId);
     }
   } catch (error) {
     listed = false;
@@ -74,7 +76,7 @@ export async function abortLingeringTransactions(
   const probes: string[] = [];
   for (let s = 0; s < options.maxSubtasks; s++) {
     for (let k = 0; k < options.poolSize; k++) {
-      const id = `${options.prefix}-${s}-${k}`;
+      const id = names.pooled({ subtask: s, slot: k });
       if (!open.has(id)) probes.push(id);
     }
   }

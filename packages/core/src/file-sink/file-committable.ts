@@ -19,13 +19,22 @@ export type FileCommittable = {
 const SUFFIX = ".jsonl";
 const IN_PROGRESS = ".inprogress";
 
-/** The names of the transaction `<prefix>-<subtask>-<attempt>-<checkpoint>`. */
+/** The file names of the transaction (an attempt name, `SinkNames.attempt`). */
 export function fileNames(transaction: string): { pending: string; final: string } {
   return { pending: `.${transaction}${SUFFIX}${IN_PROGRESS}`, final: `${transaction}${SUFFIX}` };
 }
 
-/** Matches in-progress files of any transaction under the sink prefix. */
-export function inProgressPattern(sinkPrefix: string): RegExp {
-  const escaped = sinkPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^\\.${escaped}-\\d+-[0-9a-f]+-\\d+\\${SUFFIX}\\${IN_PROGRESS}$`);
+/** The transaction an in-progress file belongs to, or undefined for any other file name. */
+export function inProgressTransaction(fileName: string): string | undefined {
+  return fileName.startsWith(".") && fileName.endsWith(`${SUFFIX}${IN_PROGRESS}`)
+    ? fileName.slice(1, -(SUFFIX.length + IN_PROGRESS.length))
+    : undefined;
 }
+
+/** The transaction a committable proves. */
+export function transactionOf(committable: FileCommittable): string {
+  return committable.final.slice(0, -SUFFIX.length);
+}
+
+/** What the sink adds around a transaction name: the dot and the in-progress suffix. */
+export const FILE_NAME_DECORATION_BYTES = 1 + SUFFIX.length + IN_PROGRESS.length;

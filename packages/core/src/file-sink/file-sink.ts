@@ -7,7 +7,13 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BerthError } from "../errors.js";
 import type { Sink } from "../sink/sink.js";
-import { FILE_COMMITTABLE_VERSION, type FileCommittable, inProgressPattern } from "./file-committable.js";
+import {
+  FILE_COMMITTABLE_VERSION,
+  FILE_NAME_DECORATION_BYTES,
+  type FileCommittable,
+  inProgressTransaction,
+  transactionOf,
+} from "./file-committable.js";
 import { FileCommitter } from "./file-committer.js";
 import { type FileSinkOptions, resolveFileSinkOptions } from "./file-sink-options.js";
 import { FileWriter } from "./file-writer.js";
@@ -19,6 +25,9 @@ export function fileSink<T>(options: FileSinkOptions<T>): Sink<T, FileCommittabl
     kind: "file",
     committableVersion: FILE_COMMITTABLE_VERSION,
     targetIdentity: () => `file://${directory}`,
+    // A file name is at most 255 bytes (NAME_MAX on Linux, macOS and Windows).
+    maxNameBytes: 255 - FILE_NAME_DECORATION_BYTES,
+    transactionName: transactionOf,
     upgradeCommittable(version, stored) {
       // Version 1 had no directory: it meant this sink's directory, which the committer falls back to.
       if (version === 1) return stored as FileCommittable;
@@ -36,11 +45,10 @@ export function fileSink<T>(options: FileSinkOptions<T>): Sink<T, FileCommittabl
       return new FileCommitter(directory);
     },
     async abortLingering(context) {
-      const keep = new Set(context.restoredCommittables.map((c) => c.pending));
-      const pattern = inProgressPattern(context.sinkPrefix);
       const names = await readdir(directory).catch(() => [] as string[]);
       for (const name of names) {
-        if (pattern.test(name) && !keep.has(name)) {
+        const transaction = inProgressTransaction(name);
+        if (transaction !== undefined && context.lingering.isLingering(transaction)) {
           context.log.info("deleting lingering in-progress file", { file: name });
           await rm(join(directory, name), { force: true });
         }

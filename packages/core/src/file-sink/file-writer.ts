@@ -24,8 +24,10 @@ export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
 
   private open(): Promise<OpenTransaction> {
     this.opening ??= (async () => {
-      const { sinkPrefix, subtask, attemptId } = this.context;
-      const names = fileNames(`${sinkPrefix}-${subtask}-${attemptId}-${this.context.currentCheckpointId()}`);
+      const { names: sinkNames, subtask, attemptId } = this.context;
+      const names = fileNames(
+        sinkNames.attempt({ subtask, attemptId, checkpointId: this.context.currentCheckpointId() }),
+      );
       const handle = await open(join(this.options.directory, names.pending), "w", 0o644);
       this.transaction = { handle, names, records: 0 };
       return this.transaction;

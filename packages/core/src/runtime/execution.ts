@@ -31,6 +31,8 @@ import { faultPoint } from "../fault-injection.js";
 import type { Pipeline, SinkVertex, Vertex } from "../pipeline/pipeline.js";
 import { redactSecrets } from "../redact.js";
 import { type CommitSettings, commitWithRetry, describeCommittable } from "../sink/commit-with-retry.js";
+import { lingeringScope } from "../sink/lingering-scope.js";
+import { SinkNames } from "../sink/names.js";
 import type { Committer, Json, SinkContext, SinkLog } from "../sink/sink.js";
 import { SinkOperator } from "../sink/sink-operator.js";
 import { type KeyGroupRange, keyGroupRange } from "../state/key-groups.js";
@@ -190,6 +192,7 @@ export class Execution {
       vertex.sinkPrefix ?? defaultSinkPrefix(this.pipeline.name, vertex.uid, vertex.sink.targetIdentity());
     return {
       sinkPrefix,
+      names: new SinkNames(sinkPrefix),
       uid: vertex.uid,
       parallelism: vertex.parallelism,
       attemptId: this.settings.attemptId,
@@ -226,10 +229,22 @@ export class Execution {
         }
       }
       const writerStates = (restore?.states.get(vertex.uid) ?? []).flatMap((f) => f.operatorState as Json[]);
+      const committables = restored.map((c) => c.committable as Json);
       await vertex.sink.abortLingering({
         ...context,
-        restoredCommittables: restored.map((c) => c.committable as Json),
+        restoredCommittables: committables,
         restoredWriterStates: writerStates,
+        lingering: lingeringScope({
+          names: context.names,
+          parallelism: vertex.parallelism,
+          restoredParallelism:
+            restore?.metadata.operators.find((o) => o.uid === vertex.uid)?.parallelism ?? 0,
+          restoredSubtasks: restored.map((c) => c.subtask),
+          restoredNames: committables.flatMap((c) => {
+            const name = vertex.sink.transactionName?.(c);
+            return name === undefined ? [] : [name];
+          }),
+        }),
       });
     }
   }

@@ -28,6 +28,7 @@ import {
   workDirectory,
 } from "../test-support.js";
 import { CommitOutcomes } from "./commit-outcome.js";
+import { SinkNames } from "./names.js";
 import type { SinkContext, SinkWriterContext } from "./sink.js";
 
 type Hooks = SinkHooks<{ seq: number }, FileCommittable>;
@@ -171,6 +172,7 @@ describe("commit outcomes while running", () => {
 describe("the file committer", () => {
   const context: SinkWriterContext = {
     sinkPrefix: "p",
+    names: new SinkNames("p"),
     uid: "files",
     parallelism: 1,
     attemptId: "0a1b2c3d",

@@ -9,6 +9,8 @@
  * them on restore and asks the sink to clean up lingering transactions.
  */
 import type { CommitOutcome } from "./commit-outcome.js";
+import type { LingeringScope } from "./lingering-scope.js";
+import type { SinkNames } from "./names.js";
 
 /** JSON-serializable value: what committables and writer state must be. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -16,6 +18,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export interface SinkContext {
   /** Stable across restores of one logical job; every name that proves a commit starts with it. */
   readonly sinkPrefix: string;
+  /** Builds and parses this prefix's names: build every transaction name with it, never by hand. */
+  readonly names: SinkNames;
   /** The sink operator's uid. */
   readonly uid: string;
   /** Number of sink subtasks of this run. */
@@ -78,6 +82,8 @@ export interface RecoverContext<C extends Json> extends SinkContext {
   readonly restoredCommittables: readonly C[];
   /** Writer states of the restored checkpoint, by the subtask that wrote them. */
   readonly restoredWriterStates: readonly Json[];
+  /** What to abort, computed by the core: lingering names under the prefix, and the subtasks to look at. */
+  readonly lingering: LingeringScope;
 }
 
 export interface Sink<T, C extends Json = Json> {
@@ -87,6 +93,17 @@ export interface Sink<T, C extends Json = Json> {
   readonly committableVersion: number;
   /** Identity of the target (no secrets), used to derive the default sink prefix. */
   targetIdentity(): string;
+  /**
+   * The longest name, in UTF-8 bytes, the target accepts for a name the core builds for this
+   * sink (`SinkNames`), after what the sink adds around it (a file's dot and extension, an S3
+   * key's base and partitions). The core checks the prefix against it at start. Default: no limit.
+   */
+  readonly maxNameBytes?: number;
+  /**
+   * The attempt name a committable proves (for sinks that name transactions by attempt), so
+   * lingering cleanup keeps the restored ones. Pooled names are never kept: they are reused.
+   */
+  transactionName?(committable: C): string;
   /** Turns a stored committable of `version` into the current shape, or throws when it cannot. */
   upgradeCommittable?(version: number, stored: Json): C;
   /** Validates the sink's options against the job's settings before anything runs. */
@@ -94,10 +111,10 @@ export interface Sink<T, C extends Json = Json> {
   createWriter(context: SinkWriterContext, restoredState: Json | undefined): Promise<SinkWriter<T, C>>;
   createCommitter(context: SinkContext): Promise<Committer<C>>;
   /**
-   * Lingering transaction cleanup: abort every transaction the target holds under the sink
-   * prefix that is not one of the restored committables, including those of subtasks that
-   * no longer exist. Called once per start, after restored committables are committed and
-   * before any writer opens.
+   * Lingering transaction cleanup: abort every transaction the target holds whose name
+   * `context.lingering.isLingering` — names of this prefix the restored state does not hold,
+   * including those of subtasks that no longer exist. Called once per start, after restored
+   * committables are committed and before any writer opens.
    */
   abortLingering(context: RecoverContext<C>): Promise<void>;
 }

@@ -52,8 +52,9 @@ export interface SinkConformanceFactory<S extends object = Record<string, unknow
   /** Removes the target after a passing case (optional). */
   dropTarget?(target: S): Promise<void>;
   /**
-   * Names of transactions the target still holds open or pre-committed under `sinkPrefix`
-   * (optional). When given, the kit checks that lingering transactions of a crashed run
+   * Names of transactions the target still holds open or pre-committed whose name merely
+   * starts with the string `sinkPrefix` — a plain string test, never the core's or the sink's
+   * name parser, so the verdict does not rest on the code under test (optional). When given, the kit checks that lingering transactions of a crashed run
    * are cleaned up at start and that a finished job leaves none.
    */
   lingeringTransactions?(target: S, sinkPrefix: string): Promise<string[]>;

@@ -37,9 +37,9 @@ class HttpWriter implements SinkWriter<{ seq: number }, HttpCommittable> {
   write(record: { seq: number }): void {
     // The transaction opens lazily, with the id of the checkpoint that will close it.
     if (!this.batch) {
-      const { sinkPrefix, subtask, attemptId } = this.context;
+      const { names, subtask, attemptId } = this.context;
       this.batch = {
-        key: `${sinkPrefix}-${subtask}-${attemptId}-${this.context.currentCheckpointId()}`,
+        key: names.attempt({ subtask, attemptId, checkpointId: this.context.currentCheckpointId() }),
         records: [],
       };
     }
