@@ -2,9 +2,17 @@
  * Typed errors. Every error Berth raises on purpose is a {@link TypedError} with a stable
  * `code`, a message that says what is wrong and what to do, and the cause attached — the
  * core's are {@link BerthError}s, other packages extend {@link TypedError} with their own
- * codes. `instanceof` works across copies of a package through a global symbol brand.
+ * codes.
+ *
+ * `instanceof` goes by an explicit marker, never by class name: every class declares its own
+ * namespaced `static readonly marker` (`"<package>/<Class>"`), and each error carries, under a
+ * global symbol, the markers of its class chain. So two copies of a package agree (the same
+ * marker), two unrelated classes that share a name never match (different namespaces), and
+ * renaming or minifying a class changes nothing.
  */
-const brand = Symbol.for("berth.error");
+
+/** Global (`Symbol.for`), so every copy of every package reads the same property. */
+const MARKERS = Symbol.for("berth.error.markers");
 
 export type BerthErrorCode =
   | "CONFIG_INVALID"
@@ -28,45 +36,71 @@ export type BerthErrorCode =
   | "SINK_PREFIX_IN_USE"
   | "JOB_FAILED"
   | "JOB_CANCELED"
-  | "FAULT_INJECTED";
+  | "FAULT_INJECTED"
+  /** Something was pushed into a channel after the job tore it down. */
+  | "CHANNEL_CLOSED"
+  /** An error class without its own `static readonly marker` was constructed or tested against. */
+  | "ERROR_CLASS_UNMARKED"
+  /** A failure of the `berth` CLI; its exit code (docs/cli.md) says which. */
+  | "CLI_FAILED";
+
+type ErrorClass = abstract new (...args: never[]) => unknown;
+
+/** The marker `cls` declares itself; a class that inherits its base's marker would match the base's errors. */
+function ownMarker(cls: ErrorClass): string {
+  const marker: unknown = Object.hasOwn(cls, "marker") ? (cls as { marker?: unknown }).marker : undefined;
+  if (typeof marker === "string" && marker.includes("/")) return marker;
+  throw new BerthError(
+    "ERROR_CLASS_UNMARKED",
+    `error class ${cls.name || "(anonymous)"} declares no marker of its own; add \`static override readonly marker = "<package>/<Class>"\` to it`,
+  );
+}
 
 /**
- * Base of every typed error: `code` is one of the package's own union. Its `name` is the
- * class name, and the brand records the class names from the error's class up, so
- * `instanceof` matches by name and two copies of a package agree.
+ * Base of every typed error: `code` is one of the package's own union, `name` is the last part
+ * of the class's marker.
  */
 export class TypedError<Code extends string> extends Error {
+  /** Namespaced and unique per class, e.g. `"berth.core/CommitFailedPermanentlyError"`; every subclass declares its own. */
+  static readonly marker: string = "berth.core/TypedError";
+
   readonly code: Code;
 
   constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
-    const lineage: string[] = [];
-    for (let c: { name: string } = new.target; c !== Error; c = Object.getPrototypeOf(c))
-      lineage.push(c.name);
-    Object.defineProperty(this, brand, { value: lineage });
+    const markers: string[] = [];
+    for (let c: ErrorClass = new.target; c !== Error; c = Object.getPrototypeOf(c))
+      markers.push(ownMarker(c));
+    this.name = (markers[0] as string).slice((markers[0] as string).lastIndexOf("/") + 1);
+    Object.defineProperty(this, MARKERS, { value: Object.freeze(markers) });
   }
 
-  /** Matches by class name through the brand, so two copies of the package agree. */
+  /** Matches when the value's class chain holds this class's marker, whichever copy of the package made it. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== "object" || value === null) return false;
-    const lineage = (value as Record<symbol, unknown>)[brand];
+    const markers = (value as Record<symbol, unknown>)[MARKERS];
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being tested against.
-    return Array.isArray(lineage) && lineage.includes(this.name);
+    return Array.isArray(markers) && markers.includes(ownMarker(this));
   }
 }
 
 /** An error of the core runtime. Errors of other packages are not `BerthError`s. */
-export class BerthError extends TypedError<BerthErrorCode> {}
+export class BerthError extends TypedError<BerthErrorCode> {
+  static override readonly marker: string = "berth.core/BerthError";
+}
 
 /** A commit failed for a reason the target reported as permanent: the committed data is lost. */
 export class CommitFailedPermanentlyError extends BerthError {
+  static override readonly marker: string = "berth.core/CommitFailedPermanentlyError";
   readonly committable: unknown;
+  /** The committer's stable code for the reason (the `failedKnown` outcome's `code`). */
+  readonly reasonCode: string;
 
-  constructor(message: string, committable: unknown, options?: { cause?: unknown }) {
+  constructor(message: string, committable: unknown, options?: { cause?: unknown; reasonCode?: string }) {
     super("COMMIT_FAILED_PERMANENTLY", message, options);
     this.committable = committable;
+    this.reasonCode = options?.reasonCode ?? "UNSPECIFIED";
   }
 }
 

@@ -37,7 +37,9 @@ describe("secrets", () => {
     const sink: Sink<{ seq: number }> = {
       ...instrumentedSink(inner, {
         async commit(c, commit) {
-          return failing ? CommitOutcomes.failedKnown(`connection to ${TARGET} was reset`) : commit(c);
+          return failing
+            ? CommitOutcomes.failedKnown("CONNECTION_RESET", `connection to ${TARGET} was reset`)
+            : commit(c);
         },
       }),
       targetIdentity: () => TARGET,

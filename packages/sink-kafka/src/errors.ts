@@ -1,7 +1,7 @@
 /**
  * Errors of the Kafka sink and source. Each has a stable `code`, a message saying what is
  * wrong and what to do, and the cause attached; `instanceof` works across copies of the
- * package through the core's symbol brand.
+ * package through the core's marker brand.
  */
 import { TypedError } from "@berth/core";
 
@@ -28,9 +28,15 @@ export type KafkaErrorCode =
   /** A split restored from a checkpoint is malformed. */
   | "KAFKA_SOURCE_SPLIT_INVALID"
   /** A committable restored from a checkpoint is malformed or of an unknown version. */
-  | "KAFKA_COMMITTABLE_INVALID";
+  | "KAFKA_COMMITTABLE_INVALID"
+  /** Writer state restored from a checkpoint is malformed or of an unknown version. */
+  | "KAFKA_WRITER_STATE_INVALID"
+  /** `berth kafka …` was called with a missing or bad argument. */
+  | "KAFKA_CLI_USAGE";
 
-export class KafkaError extends TypedError<KafkaErrorCode> {}
+export class KafkaError extends TypedError<KafkaErrorCode> {
+  static override readonly marker: string = "berth.sink-kafka/KafkaError";
+}
 
 export function messageOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

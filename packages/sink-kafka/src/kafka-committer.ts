@@ -20,7 +20,15 @@ import {
   parseKafkaCommittable,
   toPreparedTransaction,
 } from "./kafka-committable.js";
-import type { TransactionClient } from "./kafka-internals/index.js";
+import type { KnownCommitFailure, TransactionClient } from "./kafka-internals/index.js";
+
+/** The stable code of each known permanent failure, as the job's error reports it (README, "Errors"). */
+const FAILED_KNOWN_CODES: Record<KnownCommitFailure, string> = {
+  aborted: "KAFKA_TRANSACTION_ABORTED",
+  fenced: "KAFKA_PRODUCER_FENCED",
+  producerIdChanged: "KAFKA_PRODUCER_ID_CHANGED",
+  invalidState: "KAFKA_TRANSACTION_STATE_INVALID",
+};
 
 export class KafkaCommitter implements Committer<KafkaCommittable> {
   constructor(
@@ -34,7 +42,7 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
     try {
       committable = parseKafkaCommittable(stored);
     } catch (error) {
-      return CommitOutcomes.failedKnown((error as Error).message, error);
+      return CommitOutcomes.failedKnown("KAFKA_COMMITTABLE_INVALID", (error as Error).message, error);
     }
     const tx = toPreparedTransaction(committable);
     const outcome =
@@ -50,7 +58,8 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
         return CommitOutcomes.retryLater(outcome.reason, outcome.cause);
       case "failedKnown":
         return CommitOutcomes.failedKnown(
-          `${outcome.reason} Lost: ${describeKafkaCommittable(committable)} [${outcome.code}].`,
+          FAILED_KNOWN_CODES[outcome.code],
+          `${outcome.reason} Lost: ${describeKafkaCommittable(committable)}.`,
           outcome.cause,
         );
       case "failedUnknown":

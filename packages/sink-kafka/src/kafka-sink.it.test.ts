@@ -161,6 +161,9 @@ describe.concurrent("kafka sink", () => {
       expect(delayed).toBeDefined();
       expect(message).toContain(delayed?.transactionalId);
       expect(message).toMatch(/was aborted|can no longer be committed/);
+      expect(["KAFKA_TRANSACTION_ABORTED", "KAFKA_PRODUCER_FENCED"]).toContain(
+        (result.error as CommitFailedPermanentlyError).reasonCode,
+      );
       expect(message).toContain(
         `Lost: ${delayed?.records} record(s) of transaction ${delayed?.transactionalId} (producer ${delayed?.producerId}, epoch ${delayed?.producerEpoch}), starting at ${delayed?.anchor.topic}-${delayed?.anchor.partition}@${delayed?.anchor.offset}`,
       );

@@ -21,6 +21,7 @@ export {
   type SinkConformanceFactory,
   type TargetContext,
 } from "./conformance/sink-factory.js";
+export { TestkitError, type TestkitErrorCode } from "./errors.js";
 // Real Kafka, PostgreSQL and S3 endpoints for tests: environment variables first, then the
 // services `pnpm services up` starts, then testcontainers.
 export * from "./services/index.js";

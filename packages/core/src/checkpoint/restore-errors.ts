@@ -7,6 +7,7 @@ import { BerthError, type BerthErrorCode } from "../errors.js";
 
 /** Base of every restore refusal; `file` is the file or directory at fault. */
 export class RestoreError extends BerthError {
+  static override readonly marker: string = "berth.core/RestoreError";
   readonly file: string;
 
   constructor(code: BerthErrorCode, file: string, message: string, options?: { cause?: unknown }) {
@@ -17,6 +18,8 @@ export class RestoreError extends BerthError {
 
 /** The path has no `_metadata`: not a savepoint, or an unfinished one. */
 export class SavepointNotFoundError extends RestoreError {
+  static override readonly marker: string = "berth.core/SavepointNotFoundError";
+
   constructor(file: string, message: string, options?: { cause?: unknown }) {
     super("SAVEPOINT_NOT_FOUND", file, message, options);
   }
@@ -24,6 +27,8 @@ export class SavepointNotFoundError extends RestoreError {
 
 /** A file is missing, truncated, altered (checksum mismatch) or not what Berth wrote. */
 export class SavepointCorruptError extends RestoreError {
+  static override readonly marker: string = "berth.core/SavepointCorruptError";
+
   constructor(file: string, message: string, options?: { cause?: unknown }) {
     super("SAVEPOINT_CORRUPT", file, message, options);
   }
@@ -31,6 +36,8 @@ export class SavepointCorruptError extends RestoreError {
 
 /** Written in a format version newer than this Berth reads. */
 export class SavepointVersionError extends RestoreError {
+  static override readonly marker: string = "berth.core/SavepointVersionError";
+
   readonly version: number;
   readonly supported: number;
 
@@ -47,6 +54,8 @@ export class SavepointVersionError extends RestoreError {
 
 /** A native savepoint restored into another kind of state backend. */
 export class SavepointBackendMismatchError extends RestoreError {
+  static override readonly marker: string = "berth.core/SavepointBackendMismatchError";
+
   constructor(file: string, savepointBackend: string, jobBackend: string) {
     super(
       "SAVEPOINT_BACKEND_MISMATCH",
@@ -58,6 +67,8 @@ export class SavepointBackendMismatchError extends RestoreError {
 
 /** The savepoint was taken by a pipeline of another name. */
 export class SavepointPipelineMismatchError extends RestoreError {
+  static override readonly marker: string = "berth.core/SavepointPipelineMismatchError";
+
   constructor(file: string, savepointPipeline: string, jobPipeline: string) {
     super(
       "SAVEPOINT_PIPELINE_MISMATCH",
@@ -69,6 +80,8 @@ export class SavepointPipelineMismatchError extends RestoreError {
 
 /** The savepoint has state for operators (by uid) the pipeline no longer has. */
 export class NonRestoredStateError extends RestoreError {
+  static override readonly marker: string = "berth.core/NonRestoredStateError";
+
   readonly uids: readonly string[];
 
   constructor(file: string, uids: readonly string[]) {
@@ -83,6 +96,8 @@ export class NonRestoredStateError extends RestoreError {
 
 /** Another job claimed the savepoint (claim mode CLAIM): it may delete it at any time. */
 export class SavepointClaimedError extends RestoreError {
+  static override readonly marker: string = "berth.core/SavepointClaimedError";
+
   readonly claimedBy: string;
 
   constructor(file: string, claimedBy: string, claimedAt: string) {

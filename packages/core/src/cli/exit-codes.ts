@@ -1,3 +1,5 @@
+import { BerthError } from "../errors.js";
+
 /** Exit codes of the `berth` CLI (documented in docs/cli.md). */
 export const ExitCode = {
   OK: 0,
@@ -13,11 +15,14 @@ export const ExitCode = {
 } as const;
 
 /** A failure the CLI reports as one line, with its exit code. */
-export class CliError extends Error {
+export class CliError extends BerthError {
+  static override readonly marker: string = "berth.core/CliError";
+
   constructor(
     message: string,
     readonly exitCode: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super("CLI_FAILED", message, options);
   }
 }

@@ -19,7 +19,8 @@ export async function infoCommand(
   try {
     point = await loadRestorePoint(path);
   } catch (error) {
-    if (error instanceof BerthError) throw new CliError(error.message, ExitCode.RESTORE_FAILED);
+    if (error instanceof BerthError)
+      throw new CliError(error.message, ExitCode.RESTORE_FAILED, { cause: error });
     throw error;
   }
   const { metadata } = point;

@@ -83,7 +83,8 @@ export async function runCommand(
         : {}),
     });
   } catch (error) {
-    if (error instanceof BerthError) throw new CliError(error.message, ExitCode.USAGE);
+    if (error instanceof BerthError && !(error instanceof CliError))
+      throw new CliError(error.message, ExitCode.USAGE, { cause: error });
     throw error;
   }
   const server = await startRestServer(job, {

@@ -29,6 +29,7 @@ export class FileCommitter implements Committer<FileCommittable> {
         return committed
           ? CommitOutcomes.alreadyCommitted
           : CommitOutcomes.failedKnown(
+              "FILE_PRE_COMMITTED_FILE_MISSING",
               `neither ${pending} nor ${final} exists: the pre-committed file was deleted`,
               error,
             );

@@ -3,9 +3,20 @@
  * the backpressure: `push` answers a promise only when the queue is full, so a slow sink
  * slows its source instead of growing memory. The fast path allocates no promise.
  */
+import { BerthError } from "../errors.js";
 import type { StreamElement } from "./stream-element.js";
 
-export class ChannelClosedError extends Error {}
+/** A push into a channel the job already tore down (the job is failing over or ending). */
+export class ChannelClosedError extends BerthError {
+  static override readonly marker: string = "berth.core/ChannelClosedError";
+
+  constructor() {
+    super(
+      "CHANNEL_CLOSED",
+      "channel closed: the job is being torn down; nothing more can be sent downstream",
+    );
+  }
+}
 
 export class Channel {
   private readonly items: StreamElement[] = [];
@@ -22,7 +33,7 @@ export class Channel {
   }
 
   push(element: StreamElement): void | Promise<void> {
-    if (this.closed) throw new ChannelClosedError("channel closed");
+    if (this.closed) throw new ChannelClosedError();
     this.items.push(element);
     this.onData?.();
     if (this.size < this.capacity) return;

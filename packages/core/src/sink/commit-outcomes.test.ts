@@ -118,7 +118,11 @@ describe("commit outcomes while running", () => {
       pipeline(out, {
         rate: 10_000,
         hooks: {
-          commit: async () => CommitOutcomes.failedKnown("the target aborted the transaction on timeout"),
+          commit: async () =>
+            CommitOutcomes.failedKnown(
+              "TARGET_ABORTED_ON_TIMEOUT",
+              "the target aborted the transaction on timeout",
+            ),
         },
       }),
       { checkpointDirectory: join(work, "chk"), ...fast },
@@ -129,7 +133,10 @@ describe("commit outcomes while running", () => {
     expect(states).not.toContain("RESTARTING");
     expect(result.error).toBeInstanceOf(CommitFailedPermanentlyError);
     expect((result.error as BerthError).code).toBe("COMMIT_FAILED_PERMANENTLY");
-    expect(result.error?.message).toContain("the target aborted the transaction on timeout");
+    expect((result.error as CommitFailedPermanentlyError).reasonCode).toBe("TARGET_ABORTED_ON_TIMEOUT");
+    expect(result.error?.message).toContain(
+      "the target aborted the transaction on timeout [TARGET_ABORTED_ON_TIMEOUT]",
+    );
     expect(result.error?.message).toMatch(/committable .*records/);
     expect(committedSeqs(out)).toEqual([]);
   });
@@ -203,7 +210,10 @@ describe("the file committer", () => {
     // A version 1 committable (no directory) commits in the committer's directory.
     rmSync(join(out, c.final));
     const { directory: _, ...v1 } = c;
-    expect(await committer.commit(v1)).toMatchObject({ kind: "failedKnown" });
+    expect(await committer.commit(v1)).toMatchObject({
+      kind: "failedKnown",
+      code: "FILE_PRE_COMMITTED_FILE_MISSING",
+    });
   });
 
   it("reads version 1 committables and refuses unknown versions", () => {

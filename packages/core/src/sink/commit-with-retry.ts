@@ -10,7 +10,14 @@ import { BerthError, CommitFailedPermanentlyError, errorMessage } from "../error
 import type { CommitOutcome } from "./commit-outcome.js";
 import type { Committer, Json, SinkLog } from "./sink.js";
 
-class RetryLater extends Error {}
+/** Carries a *retry later* outcome through p-retry; never leaves this module. */
+class RetryLater extends BerthError {
+  static override readonly marker: string = "berth.core/RetryLater";
+
+  constructor(message: string, options: { cause?: unknown }) {
+    super("COMMIT_FAILED", message, options);
+  }
+}
 
 export interface CommitSettings {
   /** How long a committable may stay in *retry later* before it counts as failed, unknown reason. */
@@ -45,9 +52,9 @@ export async function commitWithRetry(
       case "failedKnown":
         throw new AbortError(
           new CommitFailedPermanentlyError(
-            `${describeCommittable(stored)} cannot be committed: ${outcome.reason}. Its records are lost from the target; restart with --skip-failed-committables to go on without them`,
+            `${describeCommittable(stored)} cannot be committed: ${outcome.reason} [${outcome.code}]. Its records are lost from the target; restart with --skip-failed-committables to go on without them`,
             stored,
-            { cause: outcome.cause },
+            { cause: outcome.cause, reasonCode: outcome.code },
           ),
         );
       case "failedUnknown":

@@ -38,7 +38,14 @@ by one. Never run it while a job with that prefix runs, nor before a job that mu
 still commit restored transactions has restored them: it aborts them too.
 --brokers defaults to $KAFKA_BROKERS.`;
 
-class UsageError extends Error {}
+/** A missing or bad argument: printed with the usage, exit code 2. */
+class UsageError extends KafkaError {
+  static override readonly marker: string = "berth.sink-kafka/UsageError";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("KAFKA_CLI_USAGE", message, options);
+  }
+}
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -88,7 +95,7 @@ async function abortLingeringCommand(args: readonly string[], io: CliOutput): Pr
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new UsageError(messageOf(error));
+    throw new UsageError(messageOf(error), { cause: error });
   }
   if (values.help) {
     io.out(USAGE);

@@ -1,6 +1,6 @@
 /**
  * Errors raised by the kafkajs-internals module. Each has a stable `code`; `instanceof`
- * works across copies of the package through the core's symbol brand.
+ * works across copies of the package through the core's marker brand.
  */
 import { TypedError } from "@berth/core";
 
@@ -12,6 +12,12 @@ export type KafkaInternalsErrorCode =
   /** A transactional producer was used in a state that does not allow the call. */
   | "PRODUCER_STATE"
   /** A transactional producer can no longer be used; discard it and open a new one. */
-  | "PRODUCER_BROKEN";
+  | "PRODUCER_BROKEN"
+  /** The broker is too old for a request the module needs (DescribeTransactions, ListTransactions: Kafka ≥ 3.0). */
+  | "BROKER_UNSUPPORTED"
+  /** The broker's answer lacks what was asked for, or reports an error code. */
+  | "BROKER_ANSWER_INVALID";
 
-export class KafkaInternalsError extends TypedError<KafkaInternalsErrorCode> {}
+export class KafkaInternalsError extends TypedError<KafkaInternalsErrorCode> {
+  static override readonly marker: string = "berth.sink-kafka/KafkaInternalsError";
+}

@@ -7,6 +7,7 @@
  * the response decoder skips the response header's section. Encoding is done here with
  * plain Buffers; only kafkajs's connection pool (framing, correlation ids, SASL) is used.
  */
+import { KafkaInternalsError } from "./errors.js";
 import type { KafkajsInternals, KjsBroker, KjsCluster } from "./kafkajs-internals.js";
 
 const DESCRIBE_TRANSACTIONS = 65;
@@ -58,7 +59,10 @@ export async function describeTransaction(
     coordinatorType: internals.coordinatorTypes.TRANSACTION,
   });
   if (!supports(coordinator, DESCRIBE_TRANSACTIONS)) {
-    throw new Error("the broker does not support DescribeTransactions (Kafka >= 3.0 needed)");
+    throw new KafkaInternalsError(
+      "BROKER_UNSUPPORTED",
+      "the broker does not support DescribeTransactions (Kafka >= 3.0 needed); upgrade the brokers",
+    );
   }
   const body = new CompactWriter()
     .taggedFields() // completes the request header (v2)
@@ -103,7 +107,11 @@ export async function describeTransaction(
     },
   );
   const found = decoded.find((d) => d.transactionalId === transactionalId);
-  if (!found) throw new Error(`DescribeTransactions answered without ${transactionalId}`);
+  if (!found)
+    throw new KafkaInternalsError(
+      "BROKER_ANSWER_INVALID",
+      `DescribeTransactions answered without ${transactionalId}`,
+    );
   return found;
 }
 
@@ -118,7 +126,10 @@ export async function listTransactions(
   for (const nodeId of cluster.getNodeIds()) {
     const broker = await cluster.findBroker({ nodeId: String(nodeId) });
     if (!supports(broker, LIST_TRANSACTIONS)) {
-      throw new Error("the broker does not support ListTransactions (Kafka >= 3.0 needed)");
+      throw new KafkaInternalsError(
+        "BROKER_UNSUPPORTED",
+        "the broker does not support ListTransactions (Kafka >= 3.0 needed); upgrade the brokers",
+      );
     }
     const body = new CompactWriter()
       .taggedFields() // completes the request header (v2)
@@ -138,7 +149,10 @@ export async function listTransactions(
       });
       r.skipTaggedFields();
       if (errorCode !== 0)
-        throw Object.assign(new Error(`ListTransactions failed (error ${errorCode})`), { errorCode });
+        throw Object.assign(
+          new KafkaInternalsError("BROKER_ANSWER_INVALID", `ListTransactions failed (error ${errorCode})`),
+          { errorCode },
+        );
       return txs;
     });
     all.push(...listed);

@@ -7,6 +7,7 @@
  * partitions, and a producer has at most one open transaction, so the first marker of that
  * producer id after the anchor is this transaction's.
  */
+import { KafkaInternalsError } from "./errors.js";
 import type { KafkajsInternals, KjsCluster, KjsFetchPartition } from "./kafkajs-internals.js";
 import type { PreparedTransaction, TransactionAnchor } from "./prepared-transaction.js";
 import { refreshIfStale } from "./stale-metadata.js";
@@ -79,7 +80,11 @@ export async function readTransactionOutcome(
         ],
       });
       const partition = response.responses[0]?.partitions.find((p) => p.partition === anchor.partition);
-      if (!partition) throw new Error(`fetch answered without ${anchor.topic}-${anchor.partition}`);
+      if (!partition)
+        throw new KafkaInternalsError(
+          "BROKER_ANSWER_INVALID",
+          `fetch answered without ${anchor.topic}-${anchor.partition}`,
+        );
       return partition;
     } catch (error) {
       const e = error as { type?: string; name?: string };

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FaultPoint, Job, JobResult, Json, Logger, Sink } from "@berth/core";
+import { TestkitError } from "../errors.js";
 import type { ConformanceCaseName } from "./case-names.js";
 import { type ChildRun, describeChild, runChildJob } from "./child-job.js";
 import { buildConformanceJob, type RunSpec } from "./conformance-job.js";
@@ -16,7 +17,13 @@ import type { RunnerSpec } from "./runner-protocol.js";
 import type { ConformanceRecord, SinkConformanceFactory } from "./sink-factory.js";
 
 /** Thrown to end a case early once a failure makes further checks meaningless. */
-export class CaseAborted extends Error {}
+export class CaseAborted extends TestkitError {
+  static override readonly marker: string = "berth.testkit/CaseAborted";
+
+  constructor(message: string) {
+    super("CASE_ABORTED", message);
+  }
+}
 
 export interface InProcessRun {
   readonly job: Job;

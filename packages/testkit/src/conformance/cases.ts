@@ -7,6 +7,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createLogger, type FaultPoint } from "@berth/core";
+import { TestkitError } from "../errors.js";
 import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";
 import { diffTrees, hashTree, latestRestorePoint, positionOf } from "./checkpoint-files.js";
@@ -397,7 +398,8 @@ export async function runConformanceCase(
 ): Promise<ConformanceReport> {
   const body = BODIES[name];
   if (!body)
-    throw new Error(
+    throw new TestkitError(
+      "TESTKIT_MISUSE",
       `conformance kit: no case "${name}"; cases are ${Object.keys(CONFORMANCE_CASES).join(", ")}`,
     );
   const resolved = resolveOptions(options);

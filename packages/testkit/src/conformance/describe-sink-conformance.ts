@@ -3,6 +3,7 @@
  * do not share a target run concurrently; cases that restart a private target run alone.
  */
 import { describe, it } from "vitest";
+import { TestkitError } from "../errors.js";
 import {
   CONFORMANCE_CASE_NAMES,
   CONFORMANCE_CASES,
@@ -36,7 +37,7 @@ export function describeSinkConformance(name: string, options: SinkConformanceOp
       const report = await runConformanceCase(caseName, withName);
       if (report.skipped) context.skip(report.skipped);
       for (const note of report.notes) await context.annotate(note, "notice");
-      if (!report.ok) throw new Error(report.text);
+      if (!report.ok) throw new TestkitError("CONFORMANCE_FAILED", report.text);
     });
   };
   describe(`${name} — sink conformance`, () => {

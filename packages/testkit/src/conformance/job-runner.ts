@@ -5,6 +5,7 @@
  * Progress goes to stdout as lines `@@berth-conformance <json>`.
  */
 import { armFault } from "@berth/core";
+import { TestkitError } from "../errors.js";
 import { buildConformanceJob } from "./conformance-job.js";
 import { EVENT_PREFIX, RUN_ENV, type RunnerEvent, type RunnerSpec } from "./runner-protocol.js";
 import { loadSinkFactory } from "./sink-factory.js";
@@ -17,7 +18,11 @@ function emit(event: RunnerEvent): Promise<void> {
 
 async function main(): Promise<number> {
   const raw = process.env[RUN_ENV];
-  if (!raw) throw new Error(`${RUN_ENV} is not set; this script is started by the conformance kit`);
+  if (!raw)
+    throw new TestkitError(
+      "TESTKIT_MISUSE",
+      `${RUN_ENV} is not set; this script is started by the conformance kit, not by hand`,
+    );
   const spec = JSON.parse(raw) as RunnerSpec;
   const factory = await loadSinkFactory(spec.factoryModule, spec.factoryExport);
   let seen = 0;

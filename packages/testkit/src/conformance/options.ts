@@ -1,6 +1,7 @@
 /** Options of a conformance run, with their defaults. */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TestkitError } from "../errors.js";
 import type { ConformanceCaseName } from "./case-names.js";
 
 export interface SinkConformanceOptions {
@@ -60,7 +61,7 @@ export function resolveOptions(options: SinkConformanceOptions): ResolvedOptions
   const file = (factoryModule.split("/").pop() ?? factoryModule).replace(/\.[cm]?[jt]s$/, "");
   const records = options.records ?? 2000;
   if (!Number.isInteger(records) || records < 100) {
-    throw new Error(`conformance kit: records ${records} must be an integer ≥ 100`);
+    throw new TestkitError("TESTKIT_MISUSE", `conformance kit: records ${records} must be an integer ≥ 100`);
   }
   return {
     factoryModule,

@@ -5,6 +5,7 @@
  * needs travels as the JSON-serializable target settings.
  */
 import type { Json, Sink } from "@berth/core";
+import { TestkitError } from "../errors.js";
 
 /** The record every conformance pipeline writes: its number in the sequence. */
 export interface ConformanceRecord {
@@ -82,7 +83,8 @@ export async function loadSinkFactory(
   const factory = loaded[exportName] as Partial<SinkConformanceFactory<object, Json>> | undefined;
   for (const method of ["createTarget", "createSink", "readCommitted"] as const) {
     if (typeof factory?.[method] !== "function") {
-      throw new Error(
+      throw new TestkitError(
+        "TESTKIT_MISUSE",
         `conformance kit: export "${exportName}" of ${href} is not a sink conformance factory (no ${method}()); export defineSinkConformance({ createTarget, createSink, readCommitted })`,
       );
     }

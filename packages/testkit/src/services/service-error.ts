@@ -1,7 +1,7 @@
 /**
  * The one error type of the services helpers. Every failure says what is wrong and what to do,
  * carries a stable `code`, and keeps the cause. `instanceof` works across copies of the package
- * through the core's symbol brand.
+ * through the core's marker brand.
  */
 import { TypedError } from "@berth/core";
 
@@ -22,6 +22,7 @@ export type ServiceErrorCode =
   | "DOCKER_UNAVAILABLE";
 
 export class ServiceError extends TypedError<ServiceErrorCode> {
+  static override readonly marker: string = "berth.testkit/ServiceError";
   /** The service the error is about (`kafka`, `s3`, `postgres`), when there is one. */
   readonly service: string | undefined;
 

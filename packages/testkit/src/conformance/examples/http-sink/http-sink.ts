@@ -76,7 +76,10 @@ class HttpCommitter implements Committer<HttpCommittable> {
     if (response.status >= 500 || response.status === 429) {
       return CommitOutcomes.retryLater(`POST ${committable.url} answered ${response.status}`);
     }
-    return CommitOutcomes.failedKnown(`POST ${committable.url} answered ${response.status}`);
+    return CommitOutcomes.failedKnown(
+      "HTTP_COMMIT_REJECTED",
+      `POST ${committable.url} answered ${response.status}`,
+    );
   }
 
   async close(): Promise<void> {}
