@@ -67,6 +67,9 @@ export interface JobOptions {
   readonly logger?: Logger;
 }
 
+/** How long a stop or savepoint requested while the job starts or restarts waits for it to run, by default. */
+export const RUNNING_WAIT_MS = 60_000;
+
 export interface StopRequest {
   /** true = stop with drain (TERMINATE): MAX watermark, all event-time timers fire. */
   readonly drain: boolean;
@@ -74,11 +77,15 @@ export interface StopRequest {
   readonly targetDirectory?: string;
   /** Default "canonical" (restores into any backend); "native" restores only into the same backend. */
   readonly format?: SavepointFormat;
+  /** A request made while the job is CREATED or RESTARTING waits this long for RUNNING. Default {@link RUNNING_WAIT_MS}. */
+  readonly runningWaitMs?: number;
 }
 
 export interface SavepointOptions {
   /** Default "canonical" (restores into any backend); "native" restores only into the same backend. */
   readonly format?: SavepointFormat;
+  /** A request made while the job is CREATED or RESTARTING waits this long for RUNNING. Default {@link RUNNING_WAIT_MS}. */
+  readonly runningWaitMs?: number;
 }
 
 export interface JobResult {
@@ -418,6 +425,42 @@ export class Job extends EventEmitter {
     return completed.directory;
   }
 
+  /**
+   * A stop or savepoint requested while the job starts or restarts — by REST, CLI or signal —
+   * waits until it runs (bounded), instead of being rejected and lost; one requested after the
+   * job ended, or when it ends meanwhile, is rejected.
+   */
+  private async whenRunning(action: string, timeoutMs: number): Promise<void> {
+    const starting = (state: JobState) =>
+      state === "CREATED" || state === "FAILING" || state === "RESTARTING";
+    if (!starting(this.jobState)) return;
+    this.log.info(`${action} requested while the job is ${this.jobState}: waiting for it to run`);
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: BerthError) => {
+        clearTimeout(timer);
+        this.off("state", onState);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onState = (state: JobState) => {
+        if (state === "RUNNING") done();
+        else if (!starting(state))
+          done(new BerthError("STOP_REJECTED", `cannot ${action} job ${this.jobId}: it ended ${state}`));
+      };
+      const timer = setTimeout(
+        () =>
+          done(
+            new BerthError(
+              "STOP_REJECTED",
+              `cannot ${action} job ${this.jobId}: it did not reach RUNNING within ${timeoutMs} ms (still ${this.jobState})`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.on("state", onState);
+    });
+  }
+
   private runningExecution(action: string): Execution {
     const execution = this.execution;
     if (this.jobState !== "RUNNING" || !execution) {
@@ -437,7 +480,9 @@ export class Job extends EventEmitter {
 
   /** Stop with savepoint: suspend (default) or drain. Resolves with the savepoint's directory once FINISHED. */
   async stop(request: StopRequest): Promise<string> {
-    const execution = this.runningExecution(request.drain ? "stop with drain" : "stop");
+    const action = request.drain ? "stop with drain" : "stop";
+    await this.whenRunning(action, request.runningWaitMs ?? RUNNING_WAIT_MS);
+    const execution = this.runningExecution(action);
     const savepoint = await this.finish(execution, {
       savepoint: true,
       drain: request.drain,
@@ -450,6 +495,7 @@ export class Job extends EventEmitter {
 
   /** A savepoint while the job keeps running; its committables commit with the next checkpoint. */
   async savepoint(targetDirectory?: string, options: SavepointOptions = {}): Promise<string> {
+    await this.whenRunning("take a savepoint of", options.runningWaitMs ?? RUNNING_WAIT_MS);
     const execution = this.runningExecution("take a savepoint of");
     const completed = await execution.coordinator.trigger({
       savepoint: true,

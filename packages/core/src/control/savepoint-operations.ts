@@ -84,17 +84,19 @@ export class SavepointOperations {
     this.job.on("snapshot-written", onSnapshot);
     this.job.on("commits", onCommits);
     try {
-      await this.waitUntilRunning();
+      // A request that arrives while the job starts (or restarts) waits for it in the job, bounded.
       const target = request.targetDirectory;
       const format = request.format ?? "canonical";
+      const runningWaitMs = this.startTimeoutMs;
       operation.location =
         request.kind === "stop"
           ? await this.job.stop({
               drain: request.drain,
               format,
+              runningWaitMs,
               ...(target ? { targetDirectory: target } : {}),
             })
-          : await this.job.savepoint(target, { format });
+          : await this.job.savepoint(target, { format, runningWaitMs });
       operation.phase = "finished";
     } catch (error) {
       operation.failure = {
@@ -108,26 +110,5 @@ export class SavepointOperations {
       this.job.off("snapshot-written", onSnapshot);
       this.job.off("commits", onCommits);
     }
-  }
-
-  /** A request that arrives while the job starts (or restarts) waits for it, bounded. */
-  private async waitUntilRunning(): Promise<void> {
-    if (this.job.state !== "CREATED" && this.job.state !== "RESTARTING") return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.job.off("running", onRunning);
-        reject(
-          new BerthError(
-            "STOP_REJECTED",
-            `job ${this.job.jobId} did not reach RUNNING within ${this.startTimeoutMs} ms`,
-          ),
-        );
-      }, this.startTimeoutMs);
-      const onRunning = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.job.once("running", onRunning);
-    });
   }
 }
