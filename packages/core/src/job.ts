@@ -13,6 +13,7 @@ import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint
 import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
 import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
 import { BerthError, CommitFailedPermanentlyError, errorMessage } from "./errors.js";
+import { ensureDirectory } from "./fs/directories.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
 import { Execution } from "./runtime/execution.js";
@@ -167,10 +168,11 @@ export class Job extends EventEmitter {
     return join(this.storage.jobDirectory, ".work", attemptId);
   }
 
-  private backend(attemptId: string): StateBackend {
-    return this.settings.stateBackend === "sqlite"
-      ? sqliteStateBackend(this.workDirectory(attemptId))
-      : memoryStateBackend;
+  private async backend(attemptId: string): Promise<StateBackend> {
+    if (this.settings.stateBackend !== "sqlite") return memoryStateBackend;
+    // Created here, not by the backend's own recursive mkdir, which loops forever under /proc.
+    await ensureDirectory(this.workDirectory(attemptId));
+    return sqliteStateBackend(this.workDirectory(attemptId));
   }
 
   /** An attempt's working state is worthless once it ended: checkpoints hold what survives. */
@@ -253,7 +255,7 @@ export class Job extends EventEmitter {
           ...this.settings,
           jobId: this.jobId,
           attemptId,
-          backend: this.backend(attemptId),
+          backend: await this.backend(attemptId),
           storage: this.storage,
           restorePoint,
           allowNonRestoredState: this.options.restore?.allowNonRestoredState ?? false,

@@ -5,8 +5,11 @@
  * state and committables may carry data users consider private.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
+// Directories are created by the one walker that cannot loop (see fs/directories.ts).
+export { ensureDirectory } from "../fs/directories.js";
 
 export async function fsyncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, "r");
@@ -15,10 +18,6 @@ export async function fsyncDirectory(directory: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-export async function ensureDirectory(directory: string): Promise<void> {
-  await mkdir(directory, { recursive: true, mode: 0o700 });
 }
 
 /** Writes `content` to `path` and fsyncs it; returns its SHA-256 and size. */

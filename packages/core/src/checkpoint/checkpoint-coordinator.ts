@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import { BerthError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
+import { describeOsError, osErrorMessage } from "../os-errors.js";
 import type { BarrierOptions, BarrierStop } from "../runtime/stream-element.js";
 import type { SnapshotSink } from "../runtime/subtask.js";
 import type { Json } from "../sink/sink.js";
@@ -53,6 +54,17 @@ interface PendingCheckpoint {
   readonly acks: Map<string, { handle: StateFileHandle; committables?: StoredCommittable[] }>;
   resolve(): void;
   reject(error: unknown): void;
+}
+
+/**
+ * A checkpoint that failed on an operating-system error (ENOTDIR, EACCES, ENOSPC …) says so
+ * in words, naming the path; any other error passes through unchanged.
+ */
+function ioFailure(what: string, error: unknown): unknown {
+  const described = describeOsError(error);
+  return described
+    ? new BerthError("CHECKPOINT_FAILED", `${what} could not be written: ${described}`, { cause: error })
+    : error;
 }
 
 export class CheckpointCoordinator extends EventEmitter implements SnapshotSink {
@@ -133,53 +145,54 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
   private async run(request: TriggerRequest): Promise<CompletedCheckpoint> {
     if (this.stopped) throw new BerthError("CHECKPOINT_DECLINED", "the job is no longer running");
     const id = ++this.lastCheckpointId;
-    const directory = await this.storage.createDirectory(
-      id,
-      request.savepoint ? request.targetDirectory : undefined,
-    );
-    if (this.stopped) {
-      await this.storage.discard(directory);
-      throw new BerthError("CHECKPOINT_DECLINED", `checkpoint ${id} was abandoned: the job stopped running`);
-    }
-    const acknowledged = new Promise<void>((resolve, reject) => {
-      this.pending = {
-        id,
-        request,
-        directory,
-        expected: new Set(this.participants.subtaskKeys()),
-        acks: new Map(),
-        resolve,
-        reject,
-      };
-    });
-    const pending = this.pending as unknown as PendingCheckpoint;
-    this.emit("barrier-injected", id);
-    this.participants.injectBarrier({ checkpointId: id, savepoint: request.savepoint, stop: request.stop });
+    const what = request.savepoint ? `savepoint ${id}` : `checkpoint ${id}`;
+    const abandoned = () =>
+      new BerthError("CHECKPOINT_DECLINED", `${what} was abandoned: the job stopped running`);
+    // One deadline over every step — directory, acknowledgements, `_metadata` — so storage that
+    // hangs fails the checkpoint saying what it waited for, and the next one is not queued forever.
+    const target = request.savepoint ? request.targetDirectory : undefined;
+    let waitingFor = () => `its directory under ${target ?? "the checkpoint directory"}`;
     let timeout: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timeout = setTimeout(
+        () =>
+          reject(
+            new BerthError(
+              "CHECKPOINT_FAILED",
+              `${what} timed out after ${this.settings.timeoutMs} ms waiting for ${waitingFor()}`,
+            ),
+          ),
+        this.settings.timeoutMs,
+      );
+    });
+    const within = <T>(step: Promise<T>): Promise<T> => Promise.race([step, deadline]);
+    let directory: string | undefined;
+    let pending: PendingCheckpoint | undefined;
     let completed = false;
     try {
-      await Promise.race([
-        acknowledged,
-        new Promise<never>((_, reject) => {
-          timeout = setTimeout(
-            () =>
-              reject(
-                new BerthError(
-                  "CHECKPOINT_FAILED",
-                  `checkpoint ${id} timed out after ${this.settings.timeoutMs} ms waiting for ${[...pending.expected].filter((k) => !pending.acks.has(k)).join(", ")}`,
-                ),
-              ),
-            this.settings.timeoutMs,
-          );
-        }),
-      ]);
-      if (this.stopped)
-        throw new BerthError(
-          "CHECKPOINT_DECLINED",
-          `checkpoint ${id} was abandoned: the job stopped running`,
-        );
-      const metadata = this.participants.metadataFor(request, id, pending.acks);
-      await this.storage.complete(directory, metadata);
+      directory = await within(this.storage.createDirectory(id, target));
+      if (this.stopped) throw abandoned();
+      const acknowledged = new Promise<void>((resolve, reject) => {
+        pending = {
+          id,
+          request,
+          directory: directory as string,
+          expected: new Set(this.participants.subtaskKeys()),
+          acks: new Map(),
+          resolve,
+          reject,
+        };
+      });
+      const inFlight = pending as unknown as PendingCheckpoint;
+      this.pending = inFlight;
+      waitingFor = () => [...inFlight.expected].filter((k) => !inFlight.acks.has(k)).join(", ");
+      this.emit("barrier-injected", id);
+      this.participants.injectBarrier({ checkpointId: id, savepoint: request.savepoint, stop: request.stop });
+      await within(acknowledged);
+      if (this.stopped) throw abandoned();
+      const metadata = this.participants.metadataFor(request, id, inFlight.acks);
+      waitingFor = () => `its _metadata in ${directory}`;
+      await within(this.storage.complete(directory, metadata));
       completed = true;
       this.emit("snapshot-written", id, directory);
       faultPoint("after-checkpoint-complete");
@@ -188,11 +201,11 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     } catch (error) {
       if (!completed) {
         // Abandoned before the files go: no subtask may write into the directory being discarded.
-        if (this.pending === pending) this.pending = undefined;
+        if (pending !== undefined && this.pending === pending) this.pending = undefined;
         this.participants.abandonBarrier(id);
-        await this.storage.discard(directory);
+        if (directory !== undefined) await this.storage.discard(directory).catch(() => undefined);
       }
-      throw error;
+      throw ioFailure(what, error);
     } finally {
       clearTimeout(timeout);
       if (this.pending === pending) this.pending = undefined;
@@ -221,6 +234,19 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
       format: pending.request.savepoint ? (pending.request.format ?? "canonical") : "canonical",
     } as const;
     return this.storage.writeState(target, uid, subtask, operatorState, keyed);
+  }
+
+  decline(checkpointId: number, subtaskKey: string, reason: unknown): void {
+    const pending = this.pending;
+    if (pending?.id !== checkpointId) return;
+    const what = pending.request.savepoint ? "savepoint" : "checkpoint";
+    pending.reject(
+      new BerthError(
+        "CHECKPOINT_FAILED",
+        `${what} ${checkpointId} could not be written: subtask ${subtaskKey} could not write its state: ${osErrorMessage(reason)}`,
+        { cause: reason },
+      ),
+    );
   }
 
   acknowledge(

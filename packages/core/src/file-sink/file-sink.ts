@@ -3,9 +3,10 @@
  * transaction is one hidden in-progress file, fsynced at pre-commit and renamed to its
  * visible name at commit, so every visible file in the directory is committed.
  */
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BerthError } from "../errors.js";
+import { ensureDirectory } from "../fs/directories.js";
 import type { Sink } from "../sink/sink.js";
 import {
   FILE_COMMITTABLE_VERSION,
@@ -37,11 +38,11 @@ export function fileSink<T>(options: FileSinkOptions<T>): Sink<T, FileCommittabl
       );
     },
     async createWriter(context) {
-      await mkdir(directory, { recursive: true });
+      await ensureDirectory(directory, 0o777);
       return new FileWriter<T>(context, { ...resolved, directory });
     },
     async createCommitter() {
-      await mkdir(directory, { recursive: true });
+      await ensureDirectory(directory, 0o777);
       return new FileCommitter(directory);
     },
     async abortLingering(context) {

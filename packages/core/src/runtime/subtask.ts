@@ -37,6 +37,8 @@ export interface SnapshotSink {
     handle: StateFileHandle,
     committables?: StoredCommittable[],
   ): void;
+  /** The subtask could not write its state: checkpoint `id` fails with `reason`, the job runs on. */
+  decline(checkpointId: number, subtaskKey: string, reason: unknown): void;
 }
 
 type BroadcastOutput = Output & Pick<RoutingOutput, "broadcast">;
@@ -92,14 +94,14 @@ abstract class Subtask {
   ): Promise<void> {
     const directory = this.snapshots.directoryOf(barrier.checkpointId);
     if (directory !== undefined) {
-      const handle = await this.snapshots.snapshotState(
-        barrier.checkpointId,
-        this.uid,
-        this.index,
-        operatorState,
-        keyed,
-      );
-      this.snapshots.acknowledge(barrier.checkpointId, this.key, handle, committables);
+      // A state file that cannot be written (full disk, lost permission) fails this checkpoint,
+      // not the job: the barrier still goes downstream, so later checkpoints align as usual.
+      await this.snapshots
+        .snapshotState(barrier.checkpointId, this.uid, this.index, operatorState, keyed)
+        .then(
+          (handle) => this.snapshots.acknowledge(barrier.checkpointId, this.key, handle, committables),
+          (error: unknown) => this.snapshots.decline(barrier.checkpointId, this.key, error),
+        );
     }
     await this.output.broadcast({ kind: "barrier", barrier });
   }
