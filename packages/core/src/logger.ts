@@ -1,7 +1,9 @@
 /**
- * Structured logging (pino) to stderr; level from `BERTH_LOG_LEVEL` (default "info").
- * Every message and field passes through {@link redactValue}, so a connection string or
- * password never reaches a log line.
+ * Structured logging (pino) to stdout — stderr is kept for the CLI's one-line failure
+ * message. In a terminal each entry is one readable line (`12:00:01.234 WARN message
+ * key=value`); otherwise JSON lines for log collectors. Level from `BERTH_LOG_LEVEL`
+ * (default "info"). Every message and field passes through {@link redactValue}, so a
+ * connection string or password never reaches a log line.
  */
 import pino from "pino";
 import { redactSecrets, redactValue } from "./redact.js";
@@ -23,10 +25,33 @@ function wrap(logger: pino.Logger): Logger {
   };
 }
 
-/** A logger to stderr, or to `destination` (tests capture logs this way). */
+/** pino's JSON line as `time LEVEL msg key=value …`, for a person at a terminal. */
+export function readableLine(json: string): string {
+  const {
+    time,
+    level,
+    msg,
+    pid: _pid,
+    hostname: _hostname,
+    ...rest
+  } = JSON.parse(json) as Record<string, unknown>;
+  const label = (pino.levels.labels[Number(level)] ?? String(level)).toUpperCase();
+  const clock = new Date(Number(time)).toISOString().slice(11, 23);
+  const extra = Object.entries(rest).map(
+    ([k, v]) => ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
+  );
+  return `${clock} ${label.padEnd(5)} ${String(msg)}${extra.join("")}\n`;
+}
+
+function stdoutDestination(): pino.DestinationStream {
+  if (!process.stdout.isTTY) return pino.destination(1);
+  return { write: (line: string) => void process.stdout.write(readableLine(line)) };
+}
+
+/** A logger to stdout, or to `destination` (tests capture logs this way). */
 export function createLogger(
   level = process.env.BERTH_LOG_LEVEL ?? "info",
-  destination: pino.DestinationStream = pino.destination(2),
+  destination: pino.DestinationStream = stdoutDestination(),
 ): Logger {
   return wrap(pino({ level, base: { pid: process.pid } }, destination));
 }

@@ -67,7 +67,7 @@ describe("secrets", () => {
       restartStrategy: { attempts: 0, delayMs: 0 },
       logger,
     });
-    const server = await startRestServer(job);
+    const server = await startRestServer(job, { token: false });
     const answers: string[] = [];
     const call = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {

@@ -5,112 +5,13 @@
  * stops with a savepoint into `<checkpoint dir>/savepoints` and exits 0; documented exit
  * codes for a finished or unknown job, an unusable savepoint and a bad flag.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { isAbsolute, join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { hashTree } from "../checkpoint/savepoint-test-support.js";
-import {
-  committedFiles,
-  committedSeqs,
-  duplicates,
-  readMetadata,
-  sequencePosition,
-  waitFor,
-  workDirectory,
-} from "../test-support.js";
+import { committedSeqs, duplicates, readMetadata, sequencePosition } from "../test-support.js";
+import { berth, type Env, environment, runArgs, start, started } from "./cli-test-support.js";
 import { ExitCode } from "./exit-codes.js";
-
-const repo = resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
-const bin = join(repo, "packages/core/bin/berth.mjs");
-const example = join(repo, "examples/sequence-to-files.ts");
-
-interface Env {
-  readonly home: string;
-  readonly out: string;
-  readonly chk: string;
-}
-
-function environment(name: string): Env {
-  const work = workDirectory(`cli-${name}`);
-  return { home: join(work, "home"), out: join(work, "out"), chk: join(work, "chk") };
-}
-
-function childEnv(env: Env): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    BERTH_HOME: env.home,
-    OUT_DIR: env.out,
-    SEQ_COUNT: "1000000",
-    SEQ_RATE: "500",
-    BERTH_LOG_LEVEL: "warn",
-  };
-}
-
-interface Running {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
-function start(env: Env, args: string[]): Running {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: repo, env: childEnv(env) });
-  children.push(child);
-  const running: Running = {
-    child,
-    stdout: "",
-    stderr: "",
-    exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
-  };
-  child.stdout?.on("data", (d: Buffer) => {
-    running.stdout += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    running.stderr += d.toString();
-  });
-  return running;
-}
-
-async function berth(
-  env: Env,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const running = start(env, args);
-  const code = await running.exited;
-  return { code, stdout: running.stdout, stderr: running.stderr };
-}
-
-function runArgs(env: Env, jobId: string, ...more: string[]): string[] {
-  return [
-    "run",
-    example,
-    "--job-id",
-    jobId,
-    "--checkpoint-dir",
-    env.chk,
-    "--checkpoint-interval",
-    "200",
-    ...more,
-  ];
-}
-
-async function started(running: Running, env: Env, commits: number): Promise<void> {
-  await waitFor(
-    () => running.stdout.includes("started"),
-    `the job to start (stderr: ${running.stderr})`,
-    60_000,
-  );
-  const before = committedFiles(env.out).length;
-  await waitFor(() => committedFiles(env.out).length >= before + commits, "commits", 60_000);
-}
 
 /** Every seq the source emitted before `snapshot` is committed once, and nothing else. */
 function expectEverySeqOnce(env: Env, snapshot: string): void {

@@ -2,6 +2,9 @@
 import { findJob, type JobRegistration } from "../control/job-registry.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
+/** One request to a job that neither answers nor fails (a stopped process) gives up after this. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 export class ControlClient {
   private constructor(private readonly job: JobRegistration) {}
 
@@ -24,11 +27,16 @@ export class ControlClient {
           "content-type": "application/json",
           ...(this.job.token ? { authorization: `Bearer ${this.job.token}` } : {}),
         },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
+      const reason =
+        (error as Error).name === "TimeoutError"
+          ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+          : (error as Error).message;
       throw new CliError(
-        `job ${this.job.jobId} does not answer on port ${this.job.port} (${(error as Error).message}); it may have just ended`,
+        `job ${this.job.jobId} does not answer on port ${this.job.port} (${reason}); it may have just ended or be stuck (see berth list)`,
         ExitCode.JOB_NOT_AVAILABLE,
       );
     }

@@ -12,6 +12,10 @@ export const ExitCode = {
   JOB_NOT_AVAILABLE: 5,
   /** The savepoint or checkpoint to restore or inspect is unusable. */
   RESTORE_FAILED: 6,
+  /** The savepoint could not be written (the line says why); a suspending job keeps running. */
+  SAVEPOINT_FAILED: 7,
+  /** `--timeout` passed before the operation completed; it may still complete. */
+  TIMED_OUT: 8,
 } as const;
 
 /** A failure the CLI reports as one line, with its exit code. */

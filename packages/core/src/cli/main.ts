@@ -6,14 +6,17 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ClaimMode, parseClaimMode } from "../checkpoint/claim.js";
 import { liveJobs } from "../control/job-registry.js";
+import { osErrorMessage } from "../os-errors.js";
 import { redactSecrets } from "../redact.js";
 import { SDK_VERSION } from "../version.js";
+import { cancelCommand } from "./cancel-command.js";
 import { ControlClient } from "./control-client.js";
+import { disposeCommand } from "./dispose-command.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { CLI_EXTENSIONS, runExtension } from "./extension-command.js";
 import { infoCommand } from "./info-command.js";
 import { runCommand } from "./run-command.js";
-import { triggerCommand } from "./stop-command.js";
+import { DEFAULT_TIMEOUT_MS, followOperation, triggerCommand } from "./stop-command.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -28,6 +31,17 @@ function claimMode(value: string): ClaimMode {
   if (!mode) throw new InvalidArgumentError("must be no_claim, claim or legacy (any case)");
   return mode;
 }
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number of seconds");
+  return n * 1000;
+}
+
+const timeoutOption = () =>
+  new Option("--timeout <seconds>", "give up waiting after this many seconds (the operation goes on)")
+    .argParser(seconds)
+    .default(DEFAULT_TIMEOUT_MS, String(DEFAULT_TIMEOUT_MS / 1000));
 
 function port(value: string): number {
   const n = Number(value);
@@ -63,7 +77,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       claimMode,
       "NO_CLAIM" as ClaimMode,
     )
-    .option("--allow-non-restored-state", "drop state of operators the pipeline no longer has")
+    .option("-n, --allow-non-restored-state", "drop state of operators the pipeline no longer has")
     .option(
       "--allow-pipeline-rename",
       "restore a savepoint taken by a pipeline of another name (default sink prefixes change with the name)",
@@ -86,7 +100,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       new Option("--state-backend <kind>", "state backend").choices(["memory", "sqlite"]).default("memory"),
     )
     .option("--rest-port <port>", "control plane port on 127.0.0.1 (default: random)", port)
-    .addOption(new Option("--token <token>", "bearer token the control plane requires").env("BERTH_TOKEN"))
+    .option(
+      "--no-auth",
+      "serve the control plane without a bearer token (any local user may then stop or cancel the job)",
+    )
     .action(async (pipeline: string, pipelineArgs: string[], flags) => {
       setExitCode(await runCommand(pipeline, pipelineArgs, flags, print));
     });
@@ -98,6 +115,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           .choices(["canonical", "native"])
           .default("canonical"),
       )
+      .addOption(timeoutOption())
       .option("--json", "print one JSON object");
 
   addTriggerOptions(
@@ -105,7 +123,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       .command("stop")
       .description("stop a job with a savepoint (suspend; --drain to fire all event-time timers first)")
       .argument("<jobId>")
-      .option("--drain", "stop with drain: MAX watermark, all timers and windows fire")
+      .option("-d, --drain", "stop with drain: MAX watermark, all timers and windows fire")
       .option("--terminate", "alias of --drain")
       .option(
         "-p, --savepoint-path <dir>",
@@ -121,6 +139,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           type: flags.type,
           directory: flags.savepointPath,
           json: flags.json,
+          timeoutMs: flags.timeout,
         },
         print,
       ),
@@ -130,28 +149,69 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   addTriggerOptions(
     program
       .command("savepoint")
-      .description("take a savepoint while the job keeps running")
-      .argument("<jobId>")
+      .description("take a savepoint while the job keeps running; --dispose PATH deletes one")
+      .argument("[jobId]")
       .argument("[dir]", "directory for the savepoint (default: <checkpoint dir>/savepoints)")
-      .option("--detached", "print the trigger id and return at once"),
-  ).action(async (jobId: string, dir: string | undefined, flags) => {
+      .option("--detached", "print the trigger id and return at once (follow it with berth status)")
+      .option(
+        "--dispose <path>",
+        "delete this savepoint instead (refused for a checkpoint or a claimed savepoint)",
+      ),
+  ).action(async (jobId: string | undefined, dir: string | undefined, flags) => {
+    if (flags.dispose !== undefined) {
+      if (jobId !== undefined)
+        throw new CliError("berth savepoint --dispose PATH takes no job id", ExitCode.USAGE);
+      setExitCode(await disposeCommand(flags.dispose, print));
+      return;
+    }
+    if (jobId === undefined)
+      throw new CliError(
+        "berth savepoint needs a job id (see berth list), or --dispose PATH",
+        ExitCode.USAGE,
+      );
     setExitCode(
       await triggerCommand(
         "savepoint",
         jobId,
-        { type: flags.type, directory: dir, detached: flags.detached, json: flags.json },
+        {
+          type: flags.type,
+          directory: dir,
+          detached: flags.detached,
+          json: flags.json,
+          timeoutMs: flags.timeout,
+        },
         print,
       ),
     );
   });
 
   program
+    .command("status")
+    .description("follow a stop or savepoint started with --detached until it completes")
+    .argument("<jobId>")
+    .argument("<triggerId>", "the trigger id berth savepoint --detached printed")
+    .addOption(timeoutOption())
+    .option("--json", "print one JSON object")
+    .action(async (jobId: string, triggerId: string, flags: { json?: boolean; timeout: number }) => {
+      setExitCode(
+        await followOperation(
+          ControlClient.forJob(jobId),
+          jobId,
+          triggerId,
+          undefined,
+          { json: flags.json ?? false, timeoutMs: flags.timeout },
+          print,
+        ),
+      );
+    });
+
+  program
     .command("cancel")
     .description("cancel a job: no savepoint; nothing beyond its completed checkpoints is committed")
     .argument("<jobId>")
-    .action(async (jobId: string) => {
-      await ControlClient.forJob(jobId).request("PATCH", `/jobs/${jobId}`);
-      print(`cancel requested for job ${jobId}`);
+    .addOption(timeoutOption())
+    .action(async (jobId: string, flags: { timeout: number }) => {
+      setExitCode(await cancelCommand(jobId, flags.timeout, print));
     });
 
   program
@@ -213,7 +273,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     const code = error instanceof CliError ? error.exitCode : ExitCode.JOB_FAILED;
-    process.stderr.write(`berth: ${redactSecrets((error as Error).message)}\n`);
+    process.stderr.write(`berth: ${redactSecrets(osErrorMessage(error))}\n`);
     if (verbose && error instanceof Error && error.stack)
       process.stderr.write(`${redactSecrets(error.stack)}\n`);
     return code;

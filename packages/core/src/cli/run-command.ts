@@ -3,7 +3,7 @@
  * entry. SIGTERM/SIGINT stop it (suspend) with a savepoint; repeats within 2 s count as one,
  * a later signal cancels. Exits 0 when the job ends FINISHED.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { ClaimMode } from "../checkpoint/claim.js";
 import { RestoreError } from "../checkpoint/restore-errors.js";
@@ -28,7 +28,8 @@ export interface RunFlags {
   readonly checkpointInterval?: number;
   readonly stateBackend: StateBackendKind;
   readonly restPort?: number;
-  readonly token?: string;
+  /** false with --no-auth: the control plane takes requests without a token. */
+  readonly auth: boolean;
 }
 
 const SIGNAL_REPEAT_WINDOW_MS = 2_000;
@@ -87,17 +88,23 @@ export async function runCommand(
       throw new CliError(error.message, ExitCode.USAGE, { cause: error });
     throw error;
   }
+  // A token per job, never in argv or a log: berth reads it from the user-only registry entry.
+  // BERTH_TOKEN lets a supervisor choose it (the environment is readable by the user only).
+  const token = flags.auth ? process.env.BERTH_TOKEN || randomBytes(32).toString("base64url") : false;
   const server = await startRestServer(job, {
     ...(flags.restPort !== undefined ? { port: flags.restPort } : {}),
-    ...(flags.token ? { token: flags.token } : {}),
+    token,
   });
   const unregister = await register({
     jobId,
     pipeline: pipeline.name,
     port: server.port,
-    ...(flags.token ? { token: flags.token } : {}),
+    ...(token ? { token } : {}),
   });
-  print(`job ${jobId} (${pipeline.name}) started; control plane http://127.0.0.1:${server.port}`);
+  // Said once the job runs, so a restore that fails never follows a "started" line.
+  job.once("running", () =>
+    print(`job ${jobId} (${pipeline.name}) started; control plane http://127.0.0.1:${server.port}`),
+  );
 
   let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

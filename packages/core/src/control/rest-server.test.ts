@@ -1,8 +1,10 @@
 /**
  * The REST control plane against a real job: two concurrent stops (one wins, the other is
  * told why), a stop of a finished or unknown job, idempotent trigger ids, native savepoints,
- * and the bearer token.
+ * the bearer token on every route but /healthz, loopback Host/Origin only, Flink's body keys
+ * (cancel-job runs as a stop), unknown keys and oversized bodies refused.
  */
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -17,7 +19,7 @@ import {
   waitFor,
   workDirectory,
 } from "../test-support.js";
-import { startRestServer } from "./rest-server.js";
+import { MAX_BODY_BYTES, startRestServer } from "./rest-server.js";
 
 interface Status {
   status: { id: "IN_PROGRESS" | "COMPLETED" };
@@ -79,7 +81,7 @@ describe("REST control plane", () => {
   it("two concurrent stop requests: one wins, the other is told a stop is in progress", async () => {
     const gate = new Gate();
     const { job, out } = setup({ gate });
-    const server = await startRestServer(job);
+    const server = await startRestServer(job, { token: false });
     const { call, until } = client(server.port);
     const run = job.run();
     await waitFor(() => committedFiles(out).length >= 1 && job.state === "RUNNING", "a commit");
@@ -117,7 +119,7 @@ describe("REST control plane", () => {
 
   it("a retried savepoint request with the same trigger id is one savepoint; NATIVE gives a native savepoint", async () => {
     const { job } = setup({ backend: "sqlite" });
-    const server = await startRestServer(job);
+    const server = await startRestServer(job, { token: false });
     const { call, until } = client(server.port);
     const run = job.run();
     await waitFor(() => job.state === "RUNNING", "RUNNING");
@@ -136,15 +138,101 @@ describe("REST control plane", () => {
     await server.close(0);
   });
 
-  it("with a token, a missing or wrong bearer token gets 401", async () => {
+  it("with a token, every route but GET /healthz needs it (reads included): 401, nothing done", async () => {
     const { job } = setup();
     const server = await startRestServer(job, { token: "t0ken" });
     const { call } = client(server.port, "t0ken");
-    expect((await call("GET", "/jobs", undefined, "")).status).toBe(401);
-    expect((await call("GET", "/jobs", undefined, "wrong")).status).toBe(401);
+    const run = job.run();
+    await waitFor(() => job.state === "RUNNING", "RUNNING");
+    for (const [method, path] of [
+      ["GET", "/jobs"],
+      ["GET", `/jobs/${job.jobId}`],
+      ["GET", "/metrics"],
+      ["POST", `/jobs/${job.jobId}/stop`],
+      ["PATCH", `/jobs/${job.jobId}`],
+    ] as const) {
+      for (const wrong of ["", "wrong"]) {
+        const answer = await call(method, path, method === "POST" ? {} : undefined, wrong);
+        expect(answer.status, `${method} ${path}`).toBe(401);
+        expect(answer.body.errors).toEqual([expect.stringContaining("bearer token")]);
+      }
+    }
+    expect(job.state).toBe("RUNNING");
+    expect((await call("GET", "/healthz", undefined, "")).status).toBe(200);
     const ok = await call("GET", "/jobs");
     expect(ok.status).toBe(200);
     expect(JSON.stringify(ok.body)).not.toContain("t0ken");
+    await job.cancel();
+    await run;
+    await server.close(0);
+  });
+
+  it("refuses a Host or Origin other than loopback (DNS rebinding), even with the token", async () => {
+    const { job } = setup();
+    const server = await startRestServer(job, { token: "t0ken" });
+    const raw = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: "127.0.0.1",
+            port: server.port,
+            path: "/jobs",
+            headers: { authorization: "Bearer t0ken", ...headers },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on("error", reject);
+        request.end();
+      });
+    expect(await raw({ host: `evil.example:${server.port}` })).toBe(403);
+    expect(await raw({ host: `localhost:${server.port}`, origin: "http://evil.example" })).toBe(403);
+    expect(await raw({ host: `127.0.0.1:${server.port}`, origin: `http://localhost:${server.port}` })).toBe(
+      200,
+    );
+    expect(await raw({ host: `localhost:${server.port}` })).toBe(200);
+    await server.close(0);
+  });
+
+  it("takes Flink's body keys, answers unknown keys with 400 and a body over the bound with 413", async () => {
+    const { job, work } = setup();
+    const server = await startRestServer(job, { token: false });
+    const { call, until } = client(server.port);
+    const run = job.run();
+    await waitFor(() => job.state === "RUNNING", "RUNNING");
+    const unknown = await call("POST", `/jobs/${job.jobId}/savepoints`, {
+      targetDirectory: work,
+      cancel: true,
+    });
+    expect(unknown.status).toBe(400);
+    expect(String((unknown.body.errors as string[])[0])).toContain('"cancel"');
+    const typo = await call("POST", `/jobs/${job.jobId}/stop`, { drian: true });
+    expect(typo.status).toBe(400);
+    const huge = await call("POST", `/jobs/${job.jobId}/savepoints`, {
+      targetDirectory: "x".repeat(MAX_BODY_BYTES),
+    });
+    expect(huge.status).toBe(413);
+    const target = join(work, "flink-target");
+    const savepoint = await call("POST", `/jobs/${job.jobId}/savepoints`, { "target-directory": target });
+    expect(savepoint.status).toBe(202);
+    const saved = await until(job.jobId, savepoint.body["request-id"] as string);
+    expect(saved.operation?.location?.startsWith(`${target}/`)).toBe(true);
+    expect(job.state).toBe("RUNNING");
+    // cancel-job: true runs as a stop (suspend): synchronous commits, FINISHED, and says so.
+    const cancelJob = await call("POST", `/jobs/${job.jobId}/savepoints`, {
+      "target-directory": target,
+      "cancel-job": true,
+    });
+    expect(cancelJob.status).toBe(202);
+    expect(String(cancelJob.body.note)).toContain("runs as a stop");
+    const stopped = await until(job.jobId, cancelJob.body["request-id"] as string);
+    expect(readMetadata(stopped.operation?.location as string)).toMatchObject({
+      kind: "savepoint",
+      stop: "suspend",
+    });
+    expect((await run).state).toBe("FINISHED");
     await server.close(0);
   });
 });

@@ -1,29 +1,49 @@
 /**
- * The job's REST control plane on 127.0.0.1, shaped after Flink's REST API. With a token,
- * every request must carry `Authorization: Bearer <token>` (401 otherwise). Responses never
- * hold connection settings or other secrets.
+ * The job's REST control plane on 127.0.0.1, shaped after Flink's REST API. Every request
+ * but `GET /healthz` must carry `Authorization: Bearer <token>` (401 otherwise) unless the
+ * token is explicitly turned off, and a `Host` or `Origin` other than loopback is refused
+ * (403), so a web page cannot reach the job through DNS rebinding. Bodies are bounded and
+ * checked strictly: Flink's keys are accepted, unknown keys are a 400. Responses never hold
+ * connection settings or other secrets.
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { errorMessage } from "../errors.js";
 import type { Job } from "../job.js";
 import { redactSecrets, redactValue } from "../redact.js";
 import { jobMetrics } from "./metrics.js";
 import { type Operation, SavepointOperations } from "./savepoint-operations.js";
 
-const stopBody = z.object({
-  drain: z.boolean().default(false),
-  targetDirectory: z.string().optional(),
+/** Flink's kebab-case keys, accepted beside ours. */
+const FLINK_KEYS: Record<string, string> = {
+  "target-directory": "targetDirectory",
+  "format-type": "formatType",
+  "trigger-id": "triggerId",
+  "cancel-job": "cancelJob",
+};
+
+const triggerFields = {
+  targetDirectory: z.string().min(1).optional(),
   formatType: z.enum(["CANONICAL", "NATIVE", "canonical", "native"]).default("CANONICAL"),
   triggerId: z.string().min(1).optional(),
-});
-const savepointBody = stopBody.omit({ drain: true });
+};
+const stopBody = z.strictObject({ drain: z.boolean().default(false), ...triggerFields });
+/**
+ * `cancelJob: true` (Flink's cancel-with-savepoint) runs as a stop: a cancel after the
+ * savepoint would leave the savepoint's transactions pending, which FLIP-34 replaced.
+ */
+const savepointBody = z.strictObject({ cancelJob: z.boolean().default(false), ...triggerFields });
+
+/** A control request is a few hundred bytes; anything much larger is refused (413). */
+export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface RestServerOptions {
   readonly port?: number;
-  readonly token?: string;
+  /** The bearer token every request but `GET /healthz` needs; `false` turns it off explicitly. */
+  readonly token: string | false;
   /** How long a stop or savepoint sent while the job starts waits for it. Default 60 s. */
   readonly startTimeoutMs?: number;
 }
@@ -49,6 +69,7 @@ function send(
 function operationView(operation: Operation): unknown {
   return {
     status: { id: operation.status },
+    kind: operation.kind,
     phase: operation.phase,
     commits: operation.commits,
     operation:
@@ -60,21 +81,65 @@ function operationView(operation: Operation): unknown {
   };
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
-  return text.length === 0 ? {} : JSON.parse(text);
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-function authorized(request: IncomingMessage, token: string | undefined): boolean {
-  if (token === undefined) return true;
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new RequestError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  let body: unknown;
+  try {
+    body = text.length === 0 ? {} : JSON.parse(text);
+  } catch {
+    throw new RequestError(400, "the request body is not JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new RequestError(400, "the request body must be a JSON object");
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [FLINK_KEYS[key] ?? key, value]));
+}
+
+/** Loopback names only: a rebound DNS name or a web page's origin never reaches the job. */
+function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  return name === "127.0.0.1" || name === "localhost" || name === "[::1]";
+}
+
+function refusedOrigin(request: IncomingMessage): string | undefined {
+  const host = request.headers.host;
+  if (host === undefined || !isLoopbackHost(host))
+    return `Host ${host ?? "(none)"} is not 127.0.0.1 or localhost`;
+  const origin = request.headers.origin;
+  if (origin === undefined) return undefined;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    return `Origin ${origin} is not a URL`;
+  }
+  return isLoopbackHost(originHost) ? undefined : `Origin ${origin} is not 127.0.0.1 or localhost`;
+}
+
+function authorized(request: IncomingMessage, token: string | false): boolean {
+  if (token === false) return true;
   const expected = Buffer.from(`Bearer ${token}`);
   const given = Buffer.from(request.headers.authorization ?? "");
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export async function startRestServer(job: Job, options: RestServerOptions = {}): Promise<RestServer> {
+export async function startRestServer(job: Job, options: RestServerOptions): Promise<RestServer> {
   const operations = new SavepointOperations(job, options.startTimeoutMs ?? 60_000);
   const metrics = jobMetrics(job);
   const startedAt = Date.now();
@@ -86,11 +151,19 @@ export async function startRestServer(job: Job, options: RestServerOptions = {})
   });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    if (!authorized(request, options.token))
-      return send(response, 401, { errors: ["missing or wrong bearer token"] });
+    const refused = refusedOrigin(request);
+    if (refused)
+      return send(response, 403, { errors: [`${refused}: the control plane answers loopback only`] });
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const parts = url.pathname.split("/").filter(Boolean);
     const method = request.method ?? "GET";
+    if (method === "GET" && url.pathname === "/healthz") return send(response, 200, { status: "ok" });
+    if (!authorized(request, options.token))
+      return send(response, 401, {
+        errors: [
+          `missing or wrong bearer token for job ${job.jobId}: berth reads it from the job's registry entry; send Authorization: Bearer <token>`,
+        ],
+      });
     if (method === "GET" && url.pathname === "/metrics")
       return send(response, 200, await metrics.metrics(), metrics.contentType);
     if (parts[0] !== "jobs") return send(response, 404, { errors: [`no route ${method} ${url.pathname}`] });
@@ -108,22 +181,30 @@ export async function startRestServer(job: Job, options: RestServerOptions = {})
       const parsed = (isStop ? stopBody : savepointBody).safeParse(await readJson(request));
       if (!parsed.success)
         return send(response, 400, {
-          errors: [parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")],
+          errors: [parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")],
         });
-      const body = parsed.data as z.infer<typeof stopBody>;
+      const body = parsed.data;
+      const asStop = isStop || ("cancelJob" in body && body.cancelJob);
       if (job.state === "FINISHED" || job.state === "CANCELED" || job.state === "FAILED") {
         return send(response, 409, {
-          errors: [`job ${job.jobId} is ${job.state}; there is nothing to ${isStop ? "stop" : "save"}`],
+          errors: [`job ${job.jobId} is ${job.state}; there is nothing to ${asStop ? "stop" : "save"}`],
         });
       }
       const operation = operations.trigger({
-        kind: isStop ? "stop" : "savepoint",
-        drain: isStop ? body.drain : false,
+        kind: asStop ? "stop" : "savepoint",
+        drain: "drain" in body ? body.drain : false,
         format: body.formatType.toUpperCase() === "NATIVE" ? "native" : "canonical",
         ...(body.targetDirectory ? { targetDirectory: body.targetDirectory } : {}),
         ...(body.triggerId ? { triggerId: body.triggerId } : {}),
       });
-      return send(response, 202, { "request-id": operation.triggerId });
+      return send(response, 202, {
+        "request-id": operation.triggerId,
+        ...(asStop && !isStop
+          ? {
+              note: "cancel-job runs as a stop (suspend): the job commits synchronously and ends FINISHED; a cancel would leave the savepoint's transactions pending",
+            }
+          : {}),
+      });
     }
     if (parts.length === 4 && method === "GET" && parts[2] === "savepoints") {
       const operation = operations.get(parts[3] as string);
@@ -136,7 +217,11 @@ export async function startRestServer(job: Job, options: RestServerOptions = {})
   };
 
   const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => send(response, 400, { errors: [String(error)] }));
+    handle(request, response).catch((error: unknown) =>
+      error instanceof RequestError
+        ? send(response, error.status, { errors: [error.message] })
+        : send(response, 500, { errors: [errorMessage(error)] }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
