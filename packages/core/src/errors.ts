@@ -42,7 +42,9 @@ export type BerthErrorCode =
   /** An error class without its own `static readonly marker` was constructed or tested against. */
   | "ERROR_CLASS_UNMARKED"
   /** A failure of the `berth` CLI; its exit code (docs/cli.md) says which. */
-  | "CLI_FAILED";
+  | "CLI_FAILED"
+  /** A control-plane request the job refuses (bad body, too large); its HTTP status says which. */
+  | "REQUEST_INVALID";
 
 type ErrorClass = abstract new (...args: never[]) => unknown;
 

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { errorMessage } from "../errors.js";
+import { BerthError, errorMessage } from "../errors.js";
 import type { Job } from "../job.js";
 import { redactSecrets, redactValue } from "../redact.js";
 import { jobMetrics } from "./metrics.js";
@@ -81,12 +81,15 @@ function operationView(operation: Operation): unknown {
   };
 }
 
-class RequestError extends Error {
+/** A request refused before anything is done; `status` is its HTTP answer. */
+class RequestError extends BerthError {
+  static override readonly marker: string = "berth.core/RequestError";
+
   constructor(
     readonly status: number,
     message: string,
   ) {
-    super(message);
+    super("REQUEST_INVALID", message);
   }
 }
 
