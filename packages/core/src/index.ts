@@ -60,7 +60,6 @@ export {
   type SourceOptions,
 } from "./pipeline/pipeline.js";
 export { redactSecrets, redactValue } from "./redact.js";
-export { defaultSinkPrefix } from "./runtime/execution.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
 export {
   ATTEMPT_ID_LENGTH,
@@ -80,6 +79,13 @@ export type {
   SinkWriter,
   SinkWriterContext,
 } from "./sink/sink.js";
+export {
+  checkSinkPrefix,
+  defaultSinkPrefix,
+  SINK_PREFIX_MAX_BYTES,
+  SinkPrefixError,
+  type SinkPrefixErrorCode,
+} from "./sink/sink-prefix.js";
 export { fileLinesSource, iterableSource } from "./source/iterable-source.js";
 export { type SequenceSourceOptions, sequenceSource } from "./source/sequence-source.js";
 export type { Source, SourcePoll, SourceReader, SourceReaderContext, SourceRecord } from "./source/source.js";

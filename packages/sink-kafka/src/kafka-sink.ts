@@ -46,6 +46,8 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
     committableVersion: KAFKA_COMMITTABLE_VERSION,
     targetIdentity: () =>
       `kafka://${resolved.brokers.join(",")}/${typeof resolved.topic === "string" ? resolved.topic : "*"}`,
+    // A transactional id is a protocol STRING: at most 32767 bytes.
+    maxNameBytes: 32_767,
     upgradeCommittable: (version, stored) => upgradeKafkaCommittable(version, stored),
     async validate({ checkpointIntervalMs }) {
       await validateKafkaSink(client(), resolved, checkpointIntervalMs, {

@@ -73,7 +73,7 @@ export class SavepointPipelineMismatchError extends RestoreError {
     super(
       "SAVEPOINT_PIPELINE_MISMATCH",
       file,
-      `${file} was taken by pipeline "${savepointPipeline}", this job runs pipeline "${jobPipeline}"; restore a savepoint of "${jobPipeline}", or, if the pipeline was renamed, restore with --allow-pipeline-rename (sinks without an explicit sinkPrefix then get a new default prefix)`,
+      `${file} was taken by pipeline "${savepointPipeline}", this job runs pipeline "${jobPipeline}"; restore a savepoint of "${jobPipeline}", or, if the pipeline was renamed, restore with --allow-pipeline-rename (sinks keep the prefixes the savepoint recorded)`,
     );
   }
 }

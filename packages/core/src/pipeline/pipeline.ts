@@ -16,6 +16,7 @@ import { FilterOperator, FlatMapOperator, MapOperator } from "../operators/map-o
 import { windowAggregation } from "../operators/window-aggregation.js";
 import type { StreamOperator } from "../runtime/operator.js";
 import type { Json, Sink } from "../sink/sink.js";
+import { checkDistinctPrefixes, checkSinkPrefix } from "../sink/sink-prefix.js";
 import type { Source } from "../source/source.js";
 import { DEFAULT_MAX_PARALLELISM } from "../state/key-groups.js";
 import type {
@@ -39,8 +40,10 @@ export interface SourceOptions<T> extends OperatorOptions {
 
 export interface SinkOptions extends OperatorOptions {
   /**
-   * Prefix of every transaction name of this sink; keep it across restores of one logical
-   * job. Default: derived from the pipeline name, the sink uid and the target identity.
+   * Prefix of every transaction name of this sink: 1 to 64 of `a-z 0-9 . _ -`, starting with
+   * a letter or digit, unique among the job's sinks of one kind. Default: the prefix a restore
+   * point recorded for this uid, else one derived from the pipeline name, the sink uid and the
+   * target identity (ADR 0005).
    */
   readonly sinkPrefix?: string;
 }
@@ -216,6 +219,17 @@ export class DataStream<T> {
 
   sinkTo<C extends Json>(sink: Sink<T, C>, options: SinkOptions): void {
     const parallelism = this.pipeline.checkParallelism(options);
+    if (options.sinkPrefix !== undefined) {
+      checkSinkPrefix(options.sinkPrefix, options.uid);
+      checkDistinctPrefixes([
+        ...this.pipeline.vertices.flatMap((v) =>
+          v.kind === "sink" && v.sinkPrefix !== undefined
+            ? [{ uid: v.uid, kind: v.sink.kind, prefix: v.sinkPrefix }]
+            : [],
+        ),
+        { uid: options.uid, kind: sink.kind, prefix: options.sinkPrefix },
+      ]);
+    }
     this.pipeline.addVertex<SinkVertex>((index) => ({
       kind: "sink",
       index,

@@ -4,7 +4,6 @@
  * lingering transactions aborted) before any writer opens, and the checkpoint coordinator.
  * A failover tears the attempt down and builds a new one from the latest checkpoint.
  */
-import { createHash } from "node:crypto";
 import {
   CheckpointCoordinator,
   type CompletedCheckpoint,
@@ -35,6 +34,13 @@ import { lingeringScope } from "../sink/lingering-scope.js";
 import { SinkNames } from "../sink/names.js";
 import type { Committer, Json, SinkContext, SinkLog } from "../sink/sink.js";
 import { SinkOperator } from "../sink/sink-operator.js";
+import {
+  checkDistinctPrefixes,
+  checkNamesFit,
+  defaultSinkPrefix,
+  type PrefixedSink,
+  resolveSinkPrefix,
+} from "../sink/sink-prefix.js";
 import { type KeyGroupRange, keyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
 import { Channel } from "./channel.js";
@@ -67,12 +73,6 @@ export interface ExecutionSettings extends CommitSettings {
   readonly checkpointIntervalMs: number;
   readonly sdkVersion: string;
   readonly log: SinkLog;
-}
-
-/** The sink prefix when the user set none: pipeline name, sink uid and target identity — never a per-run id. */
-export function defaultSinkPrefix(pipeline: string, uid: string, targetIdentity: string): string {
-  const target = createHash("sha256").update(targetIdentity).digest("hex").slice(0, 8);
-  return `${pipeline}-${uid}-${target}`;
 }
 
 class FanOutOutput implements Output {
@@ -112,6 +112,8 @@ export class Execution {
   onAllSourcesEnded: (() => void) | undefined;
   /** Committables confirmed committed in this attempt. */
   readonly confirmed: string[] = [];
+  /** The sink prefix of each sink, by uid. */
+  private readonly prefixes = new Map<string, string>();
 
   private constructor(
     private readonly pipeline: Pipeline,
@@ -147,6 +149,7 @@ export class Execution {
     const execution = new Execution(pipeline, settings);
     try {
       execution.checkRestorePoint();
+      execution.resolveSinkPrefixes();
       await execution.recoverSinks();
       await execution.build();
     } catch (error) {
@@ -187,9 +190,37 @@ export class Execution {
       );
   }
 
+  /**
+   * Each sink's prefix for this run (explicit, else recorded by the restore point, else the
+   * default), checked before anything is restored, committed or aborted: distinct per kind,
+   * and short enough that the longest name fits the target.
+   */
+  private resolveSinkPrefixes(): void {
+    const sinks: PrefixedSink[] = [];
+    for (const vertex of this.pipeline.vertices) {
+      if (vertex.kind !== "sink") continue;
+      const recorded = this.settings.restorePoint?.metadata.sinks.find(
+        (s) => s.uid === vertex.uid,
+      )?.sinkPrefix;
+      if (vertex.sinkPrefix !== undefined && recorded !== undefined && recorded !== vertex.sinkPrefix)
+        this.settings.log.warn(
+          `sink ${vertex.uid}: the explicit sink prefix "${vertex.sinkPrefix}" replaces "${recorded}", which the restore point recorded; transactions lingering under "${recorded}" are not cleaned up — set sinkPrefix "${recorded}" to keep it`,
+        );
+      const prefix = resolveSinkPrefix({
+        explicit: vertex.sinkPrefix,
+        recorded,
+        defaultPrefix: () => defaultSinkPrefix(this.pipeline.name, vertex.uid, vertex.sink.targetIdentity()),
+      });
+      const sink = { uid: vertex.uid, kind: vertex.sink.kind, prefix };
+      checkNamesFit(sink, vertex.sink.maxNameBytes, this.pipeline.maxParallelism);
+      sinks.push(sink);
+      this.prefixes.set(vertex.uid, prefix);
+    }
+    checkDistinctPrefixes(sinks);
+  }
+
   private sinkContext(vertex: SinkVertex): SinkContext {
-    const sinkPrefix =
-      vertex.sinkPrefix ?? defaultSinkPrefix(this.pipeline.name, vertex.uid, vertex.sink.targetIdentity());
+    const sinkPrefix = this.prefixes.get(vertex.uid) as string;
     return {
       sinkPrefix,
       names: new SinkNames(sinkPrefix),
