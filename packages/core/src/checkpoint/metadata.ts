@@ -89,6 +89,7 @@ export const checkpointMetadata = z.object({
     z.object({
       uid: z.string(),
       kind: z.string(),
+      /** The prefix the sink used; a restore keeps it unless the sink has an explicit one (ADR 0005). */
       sinkPrefix: z.string(),
       committableVersion: z.number().int(),
       committables: z.array(storedCommittable),
