@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { capturingLogger } from "./checkpoint/savepoint-test-support.js";
 import { fileSink } from "./file-sink/file-sink.js";
 import { Job } from "./job.js";
 import { Pipeline } from "./pipeline/pipeline.js";
@@ -95,6 +96,69 @@ describe("a restored job", () => {
       files: recorded,
       audit: auditPrefix,
     });
+  });
+});
+
+describe("a restored job with an explicit prefix", () => {
+  /** A finished job's final checkpoint, whose sink "files" recorded `prefix`. */
+  async function finishedUnder(work: string, prefix: string): Promise<string> {
+    const p = Pipeline.create({ name: "seq" });
+    p.source(sequenceSource({ count: 100 }), { uid: "seq" })
+      .map((n) => ({ seq: n }), { uid: "to-json" })
+      .sinkTo(fileSink({ directory: join(work, "out") }), { uid: "files", sinkPrefix: prefix });
+    const result = await new Job(p, {
+      checkpointDirectory: join(work, "chk"),
+      checkpointIntervalMs: 50,
+    }).run();
+    expect(result.state).toBe("FINISHED");
+    return result.savepoint as string;
+  }
+
+  function restoredPipeline(work: string, prefixes: { files?: string; audit?: string }): Pipeline {
+    const p = Pipeline.create({ name: "seq" });
+    const records = p
+      .source(sequenceSource({ count: 100 }), { uid: "seq" })
+      .map((n) => ({ seq: n }), { uid: "to-json" });
+    records.sinkTo(fileSink({ directory: join(work, "out") }), {
+      uid: "files",
+      ...(prefixes.files ? { sinkPrefix: prefixes.files } : {}),
+    });
+    if (prefixes.audit)
+      records.sinkTo(fileSink({ directory: join(work, "audit") }), {
+        uid: "audit",
+        sinkPrefix: prefixes.audit,
+      });
+    return p;
+  }
+
+  it("that differs from the recorded one uses it and warns, naming the recorded prefix", async () => {
+    const work = workDirectory("explicit-over-recorded");
+    const point = await finishedUnder(work, "before");
+    const { logger, lines } = capturingLogger();
+    const result = await new Job(restoredPipeline(work, { files: "after" }), {
+      jobId: "restored",
+      checkpointDirectory: join(work, "chk"),
+      restore: { path: point },
+      logger,
+    }).run();
+    expect(result.state).toBe("FINISHED");
+    expect(readMetadata(result.savepoint as string).sinks[0]?.sinkPrefix).toBe("after");
+    expect(lines.join("\n")).toMatch(
+      /explicit sink prefix \\"after\\" replaces \\"before\\", which the restore point recorded/,
+    );
+  });
+
+  it("that another sink's recorded prefix already holds is refused at start, naming both uids", async () => {
+    const work = workDirectory("recorded-duplicate");
+    const point = await finishedUnder(work, "shared");
+    const result = await new Job(restoredPipeline(work, { audit: "shared" }), {
+      jobId: "restored",
+      checkpointDirectory: join(work, "chk"),
+      restore: { path: point },
+    }).run();
+    expect(result.state).toBe("FAILED");
+    expect((result.error as SinkPrefixError).code).toBe("SINK_PREFIX_DUPLICATE");
+    expect((result.error as SinkPrefixError).uids).toEqual(["files", "audit"]);
   });
 });
 
