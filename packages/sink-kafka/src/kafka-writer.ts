@@ -26,7 +26,10 @@ import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";
 import { MessageBatch } from "./message-batch.js";
 import { recordSerializer, type SerializedRecord } from "./record-serializer.js";
 
-/** What the writer keeps in checkpoints: enough for lingering cleanup to know which ids existed. */
+/**
+ * What the writer keeps in checkpoints: `poolSize` tells lingering cleanup which slots existed
+ * (which subtasks did, the core's lingering scope knows from the checkpoint itself).
+ */
 export type KafkaWriterState = {
   readonly version: 1;
   readonly subtask: number;
