@@ -1,6 +1,7 @@
 /**
  * The file sink's lingering cleanup, on real files: at start it deletes the in-progress files
- * of its own prefix and leaves those of any other prefix alone — also one that starts with it.
+ * of its own prefix and leaves those of any other prefix alone — one that starts with it, or that
+ * it starts with.
  */
 import { readdirSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -17,25 +18,31 @@ const inProgress = (prefix: string, subtask: number) =>
   `.${new SinkNames(prefix).attempt({ subtask, attemptId: "0a1b2c3d", checkpointId: 3 })}.jsonl.inprogress`;
 
 describe("file sink lingering cleanup", () => {
-  it("prefix a deletes its own in-progress files, of any subtask, and never those of a-b, a-1 or b", async () => {
-    const work = workDirectory("file-lingering");
-    const out = join(work, "out");
-    await mkdir(out, { recursive: true });
-    const own = [inProgress("a", 0), inProgress("a", 7)];
-    const others = [inProgress("a-b", 0), inProgress("a-1", 0), inProgress("b", 0), ".a-notes.txt"];
-    for (const name of [...own, ...others]) writeFileSync(join(out, name), '{"seq":-1}\n');
-    const pipeline = Pipeline.create({ name: "lingering" });
-    pipeline
-      .source(sequenceSource({ count: 100 }), { uid: "seq" })
-      .map((n) => ({ seq: n }), { uid: "to-json" })
-      .sinkTo(fileSink({ directory: out }), { uid: "files", sinkPrefix: "a" });
-    const result = await new Job(pipeline, {
-      checkpointDirectory: join(work, "chk"),
-      checkpointIntervalMs: 50,
-    }).run();
-    expect(result.state).toBe("FINISHED");
-    const hidden = readdirSync(out).filter((f) => f.startsWith("."));
-    expect(hidden.sort()).toEqual([...others].sort());
-    expect(committedSeqs(out)).toEqual(range(0, 100));
-  });
+  it.each([
+    { prefix: "a", others: ["a-b", "a-1", "b"] },
+    { prefix: "a-b", others: ["a", "a-b-c", "a-bb"] },
+  ])(
+    "prefix $prefix deletes its own in-progress files, of any subtask, and never those of $others",
+    async ({ prefix, others: otherPrefixes }) => {
+      const work = workDirectory("file-lingering");
+      const out = join(work, "out");
+      await mkdir(out, { recursive: true });
+      const own = [inProgress(prefix, 0), inProgress(prefix, 7)];
+      const others = [...otherPrefixes.map((p) => inProgress(p, 0)), `.${prefix}-notes.txt`];
+      for (const name of [...own, ...others]) writeFileSync(join(out, name), '{"seq":-1}\n');
+      const pipeline = Pipeline.create({ name: "lingering" });
+      pipeline
+        .source(sequenceSource({ count: 100 }), { uid: "seq" })
+        .map((n) => ({ seq: n }), { uid: "to-json" })
+        .sinkTo(fileSink({ directory: out }), { uid: "files", sinkPrefix: prefix });
+      const result = await new Job(pipeline, {
+        checkpointDirectory: join(work, "chk"),
+        checkpointIntervalMs: 50,
+      }).run();
+      expect(result.state).toBe("FINISHED");
+      const hidden = readdirSync(out).filter((f) => f.startsWith("."));
+      expect(hidden.sort()).toEqual([...others].sort());
+      expect(committedSeqs(out)).toEqual(range(0, 100));
+    },
+  );
 });
