@@ -109,6 +109,29 @@ export class CommitFailedPermanentlyError extends BerthError {
   }
 }
 
+/** The message DESIGN.md fixes for a stop whose commits missed their deadline. */
+export const PENDING_COMMITS_MESSAGE = "savepoint is consistent; restart from it to complete pending commits";
+
+/**
+ * A stop's commits did not all finish by the stop's deadline — whatever retries were under way
+ * when it began: the job ends FAILED, its savepoint is consistent, and a restore from it
+ * completes the pending commits.
+ */
+export class StopCommitsPendingError extends BerthError {
+  static override readonly marker: string = "berth.core/StopCommitsPendingError";
+  /** The stop's savepoint (or final checkpoint) to restart from. */
+  readonly savepoint: string;
+
+  constructor(savepoint: string, deadlineMs: number, options?: { cause?: unknown }) {
+    super(
+      "COMMIT_DEADLINE_EXCEEDED",
+      `the commits of ${savepoint} did not finish within the stop's deadline of ${deadlineMs} ms; ${PENDING_COMMITS_MESSAGE}`,
+      options,
+    );
+    this.savepoint = savepoint;
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -22,7 +22,14 @@ export {
 } from "./checkpoint/restore-errors.js";
 export { loadRestorePoint, type RestoredSubtask, type RestorePoint } from "./checkpoint/restore-point.js";
 export { definePipeline, type PipelineContext, type PipelineFactory } from "./cli/pipeline-module.js";
-export { BerthError, type BerthErrorCode, CommitFailedPermanentlyError, TypedError } from "./errors.js";
+export {
+  BerthError,
+  type BerthErrorCode,
+  CommitFailedPermanentlyError,
+  PENDING_COMMITS_MESSAGE,
+  StopCommitsPendingError,
+  TypedError,
+} from "./errors.js";
 export { armFault, FAULT_POINTS, type FaultPoint, faultPoint } from "./fault-injection.js";
 export type { FileCommittable } from "./file-sink/file-committable.js";
 export { fileSink } from "./file-sink/file-sink.js";
@@ -32,7 +39,6 @@ export {
   type JobOptions,
   type JobResult,
   type JobState,
-  PENDING_COMMITS_MESSAGE,
   type RestartStrategy,
   type SavepointOptions,
   type StopRequest,

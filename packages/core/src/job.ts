@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint-storage.js";
 import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
 import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
-import { BerthError, CommitFailedPermanentlyError, errorMessage } from "./errors.js";
+import { BerthError, CommitFailedPermanentlyError, errorMessage, StopCommitsPendingError } from "./errors.js";
 import { ensureDirectory } from "./fs/directories.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
@@ -91,13 +91,10 @@ export interface SavepointOptions {
 
 export interface JobResult {
   readonly state: "FINISHED" | "CANCELED" | "FAILED";
-  /** The stop's savepoint, or the final checkpoint at end of input. */
+  /** The stop's savepoint, or the final checkpoint at end of input; when FAILED, the savepoint to restart from to complete a stop's pending commits. */
   readonly savepoint?: string;
   readonly error?: Error;
 }
-
-/** The message DESIGN.md fixes for a stop whose commits missed their deadline. */
-export const PENDING_COMMITS_MESSAGE = "savepoint is consistent; restart from it to complete pending commits";
 
 type ExecutionEnd = { kind: "finished"; savepoint: string } | { kind: "canceled" };
 
@@ -287,7 +284,7 @@ export class Job extends EventEmitter {
         this.setState("FINISHED");
         return { state: "FINISHED", savepoint: end.value.savepoint };
       }
-      const error = end.error;
+      const error = this.stopOutcome(end.error);
       if (!this.restartable(error) || ++failures > this.settings.restartStrategy.attempts)
         return this.failed(error);
       this.setState("FAILING");
@@ -325,11 +322,27 @@ export class Job extends EventEmitter {
     return true;
   }
 
+  /**
+   * Once a stop's commits began, the stop's deadline owns the outcome: a commit that gave up
+   * retrying (one already retrying before the stop, say) ends the job as the stop's deadline does,
+   * naming the savepoint to restart from — not with the retry's own message.
+   */
+  private stopOutcome(error: unknown): unknown {
+    const savepoint = this.stopCommitsBegan;
+    if (!savepoint || error instanceof StopCommitsPendingError) return error;
+    if (!(error instanceof BerthError) || error.code !== "COMMIT_DEADLINE_EXCEEDED") return error;
+    return new StopCommitsPendingError(savepoint, this.settings.commitDeadlineMs, { cause: error });
+  }
+
   private failed(error: unknown): JobResult {
     const err = error instanceof Error ? error : new Error(String(error));
     this.log.error(`job FAILED: ${err.message}`);
     this.setState("FAILED");
-    return { state: "FAILED", error: err };
+    return {
+      state: "FAILED",
+      error: err,
+      ...(err instanceof StopCommitsPendingError ? { savepoint: err.savepoint } : {}),
+    };
   }
 
   private runExecution(execution: Execution): Promise<ExecutionEnd> {
@@ -398,25 +411,22 @@ export class Job extends EventEmitter {
       200,
     );
     let deadline: NodeJS.Timeout | undefined;
+    // Retries under way go on until this deadline, not their own (commit-with-retry.ts).
+    execution.stopCommitDeadline = Date.now() + this.settings.commitDeadlineMs;
     try {
       await Promise.race([
         execution.commitUpTo(completed),
         new Promise<never>((_, reject) => {
           deadline = setTimeout(
-            () =>
-              reject(
-                new BerthError(
-                  "COMMIT_DEADLINE_EXCEEDED",
-                  `commits of ${completed.directory} did not finish within ${this.settings.commitDeadlineMs} ms; ${PENDING_COMMITS_MESSAGE}`,
-                ),
-              ),
+            () => reject(new StopCommitsPendingError(completed.directory, this.settings.commitDeadlineMs)),
             this.settings.commitDeadlineMs,
           );
         }),
       ]);
     } catch (error) {
-      execution.fail(error);
-      throw error;
+      const outcome = this.stopOutcome(error);
+      execution.fail(outcome);
+      throw outcome;
     } finally {
       clearInterval(progress);
       clearTimeout(deadline);

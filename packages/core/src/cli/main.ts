@@ -96,6 +96,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "periodic checkpoint interval in ms (default 5000)",
       positiveInteger,
     )
+    .option(
+      "--commit-deadline <ms>",
+      "how long a commit may keep retrying, and a stop's commits may take, in ms (default 60000)",
+      positiveInteger,
+    )
     .addOption(
       new Option("--state-backend <kind>", "state backend").choices(["memory", "sqlite"]).default("memory"),
     )

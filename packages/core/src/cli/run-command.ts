@@ -9,8 +9,8 @@ import type { ClaimMode } from "../checkpoint/claim.js";
 import { RestoreError } from "../checkpoint/restore-errors.js";
 import { register } from "../control/job-registry.js";
 import { startRestServer } from "../control/rest-server.js";
-import { BerthError } from "../errors.js";
-import { Job, type JobResult, PENDING_COMMITS_MESSAGE } from "../job.js";
+import { BerthError, StopCommitsPendingError } from "../errors.js";
+import { Job, type JobResult } from "../job.js";
 import type { StateBackendKind } from "../state/state-backend.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { latestRestorePoint } from "./latest-restore-point.js";
@@ -26,6 +26,7 @@ export interface RunFlags {
   readonly skipFailedCommittables?: boolean;
   readonly checkpointDir: string;
   readonly checkpointInterval?: number;
+  readonly commitDeadline?: number;
   readonly stateBackend: StateBackendKind;
   readonly restPort?: number;
   /** false with --no-auth: the control plane takes requests without a token. */
@@ -70,6 +71,7 @@ export async function runCommand(
       jobId,
       checkpointDirectory,
       ...(flags.checkpointInterval !== undefined ? { checkpointIntervalMs: flags.checkpointInterval } : {}),
+      ...(flags.commitDeadline !== undefined ? { commitDeadlineMs: flags.commitDeadline } : {}),
       stateBackend: flags.stateBackend,
       ...(restorePath
         ? {
@@ -147,7 +149,7 @@ function reportResult(jobId: string, result: JobResult, print: (line: string) =>
   const code = error instanceof BerthError ? error.code : undefined;
   if (error instanceof RestoreError || code === "RESTORE_FAILED")
     throw new CliError(error?.message ?? "restore failed", ExitCode.RESTORE_FAILED);
-  if (code === "COMMIT_DEADLINE_EXCEEDED" && error?.message.includes(PENDING_COMMITS_MESSAGE)) {
+  if (error instanceof StopCommitsPendingError) {
     throw new CliError(`job ${jobId} FAILED: ${error.message}`, ExitCode.PENDING_COMMITS);
   }
   throw new CliError(`job ${jobId} FAILED: ${error?.message ?? "unknown error"}`, ExitCode.JOB_FAILED);

@@ -4,9 +4,7 @@
  * savepoint (issue 9, finding 5): the job ends FINISHED, exit 0, and the files on disk hold
  * every record before the savepoint's position once.
  */
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   committedSeqs,
@@ -18,21 +16,15 @@ import {
   workDirectory,
 } from "../test-support.js";
 import { ExitCode } from "./exit-codes.js";
-
-const repo = resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
-const bin = join(repo, "packages/core/bin/berth.mjs");
-const pipeline = join(repo, "packages/core/src/cli/test-pipelines/held-start.ts");
-const EXIT_LIMIT_MS = 60_000;
+import { berthChild, scriptedPipeline } from "./testing/berth-child.js";
 
 async function sigtermWhileHeld(name: string, env: Record<string, string>): Promise<void> {
   const work = workDirectory(`signal-${name}`);
   const out = join(work, "out");
-  const child = spawn(
-    process.execPath,
+  const run = berthChild(
     [
-      bin,
       "run",
-      pipeline,
+      scriptedPipeline,
       "--job-id",
       name,
       "--checkpoint-dir",
@@ -40,34 +32,17 @@ async function sigtermWhileHeld(name: string, env: Record<string, string>): Prom
       "--checkpoint-interval",
       "100",
     ],
-    {
-      cwd: repo,
-      env: { ...process.env, BERTH_HOME: join(work, "home"), OUT_DIR: out, BERTH_LOG_LEVEL: "warn", ...env },
-    },
+    { BERTH_HOME: join(work, "home"), OUT_DIR: out, ...env },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-  try {
-    await waitFor(
-      () => stdout.includes(`holding start ${env.HOLD_START}`),
-      `the held start (stderr: ${stderr})`,
-      60_000,
-    );
-    child.kill("SIGTERM");
-    const code = await Promise.race([exited, waitFor(() => false, "the job to exit", EXIT_LIMIT_MS)]);
-    expect(code, `stdout: ${stdout}\nstderr: ${stderr}`).toBe(ExitCode.OK);
-  } finally {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  }
-  expect(stdout).not.toContain("stop failed");
-  const savepoint = /FINISHED; savepoint: (\S+)/.exec(stdout)?.[1] as string;
+  await waitFor(
+    () => run.stdout().includes(`holding start ${env.HOLD_START}`),
+    `the held start (stderr: ${run.stderr()})`,
+    60_000,
+  );
+  run.child.kill("SIGTERM");
+  expect(await run.exit(), `stdout: ${run.stdout()}\nstderr: ${run.stderr()}`).toBe(ExitCode.OK);
+  expect(run.stdout()).not.toContain("stop failed");
+  const savepoint = /FINISHED; savepoint: (\S+)/.exec(run.stdout())?.[1] as string;
   expect(savepoint).toBeDefined();
   expect(readMetadata(savepoint)).toMatchObject({ jobId: name, kind: "savepoint", stop: "suspend" });
   const position = sequencePosition(savepoint, "sequence");

@@ -114,6 +114,8 @@ export class Execution {
   readonly confirmed: string[] = [];
   /** The sink prefix of each sink, by uid. */
   private readonly prefixes = new Map<string, string>();
+  /** Set when a stop's synchronous commits begin: every commit retry goes on until then, and no longer. */
+  stopCommitDeadline: number | undefined;
 
   private constructor(
     private readonly pipeline: Pipeline,
@@ -470,6 +472,7 @@ export class Execution {
   private sinkOperator(runtime: SinkRuntime, subtask: number): SinkOperator {
     const operator = new SinkOperator({
       ...this.settings,
+      commitDeadlineAt: () => this.stopCommitDeadline,
       sink: runtime.vertex.sink,
       context: runtime.context,
       committer: runtime.committers[subtask] as Committer<Json>,

@@ -23,6 +23,12 @@ export interface CommitSettings {
   /** How long a committable may stay in *retry later* before it counts as failed, unknown reason. */
   readonly commitDeadlineMs: number;
   readonly log: SinkLog;
+  /**
+   * While it returns a time (epoch ms), retries go on until then instead of until their own
+   * deadline: a stop's synchronous commits are bounded by the stop's deadline alone, whatever
+   * retry was under way when the stop began (DESIGN.md, "Synchronous savepoint").
+   */
+  readonly commitDeadlineAt?: () => number | undefined;
 }
 
 export function describeCommittable(stored: StoredCommittable): string {
@@ -69,13 +75,15 @@ export async function commitWithRetry(
         );
     }
   };
+  const began = Date.now();
+  const deadline = () => settings.commitDeadlineAt?.() ?? began + settings.commitDeadlineMs;
   try {
     return await pRetry(attempt, {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: 100,
       maxTimeout: 5_000,
       factor: 2,
-      maxRetryTime: settings.commitDeadlineMs,
+      shouldRetry: () => Date.now() < deadline(),
       onFailedAttempt: ({ error, attemptNumber }) => {
         if (error instanceof RetryLater) {
           settings.log.warn("commit will be retried", {
@@ -90,7 +98,7 @@ export async function commitWithRetry(
     if (error instanceof RetryLater) {
       throw new BerthError(
         "COMMIT_DEADLINE_EXCEEDED",
-        `${describeCommittable(stored)} was still failing to commit after ${settings.commitDeadlineMs} ms (${error.message})`,
+        `${describeCommittable(stored)} was still failing to commit after ${Date.now() - began} ms (${error.message})`,
         { cause: error },
       );
     }
