@@ -67,6 +67,7 @@ export {
 } from "./pipeline/pipeline.js";
 export { redactSecrets, redactValue } from "./redact.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
+export type { LingeringScope } from "./sink/lingering-scope.js";
 export {
   ATTEMPT_ID_LENGTH,
   type AttemptName,
