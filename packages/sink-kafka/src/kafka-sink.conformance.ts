@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { defineSinkConformance } from "@berth/testkit/factory";
 import { kafkaSink } from "./kafka-sink.js";
+import { KAFKA_SINK_DEFAULTS } from "./kafka-sink-options.js";
 import {
   createTopic,
   deleteTopic,
@@ -56,6 +57,7 @@ function sinkOn(target: KafkaTarget, poolSize?: number) {
 const factory = defineSinkConformance<KafkaTarget>({
   createTarget: ({ id }) => newTarget(TEST_BROKERS, id),
   createSink: (target) => sinkOn(target),
+  transactionPoolSize: KAFKA_SINK_DEFAULTS.poolSize,
   readCommitted: (target) => readCommittedSeqs(testKafka(target.brokers), target.topic),
   lingeringTransactions: (target, sinkPrefix) => openTransactions(testKafka(target.brokers), sinkPrefix),
   dropTarget: (target) => deleteTopic(testKafka(target.brokers), target.topic),
@@ -95,4 +97,5 @@ export default factory;
 export const poolOfOne = defineSinkConformance<KafkaTarget>({
   ...factory,
   createSink: (target) => sinkOn(target, 1),
+  transactionPoolSize: 1,
 });

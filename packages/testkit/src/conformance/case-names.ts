@@ -21,6 +21,8 @@ export const CONFORMANCE_CASES = {
     "a commit of a stop fails after the others succeeded: the job fails over to the stop's savepoint, every record once",
   "crash-during-stop-commit":
     "SIGKILL after a stop's commits, before it ends FINISHED; restore from the newest checkpoint or savepoint: every record once",
+  "checkpoints-fail-after-pre-commit":
+    "checkpoints fail after the sink pre-committed, more of them in a row than its transaction pool holds, then recover: the job does not hang, and every record is committed once",
   "lingering-cleanup":
     "transactions a crashed run left open or pre-committed are aborted when the next run starts",
   "rescale-up": "crash at sink parallelism 1, restore at 3: every record once",

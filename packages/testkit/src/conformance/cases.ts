@@ -10,6 +10,7 @@ import { createLogger, type FaultPoint } from "@berth/core";
 import { TestkitError } from "../errors.js";
 import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";
+import { failCheckpointsAfterPreCommit } from "./checkpoint-faults.js";
 import { diffTrees, hashTree, latestRestorePoint, positionOf } from "./checkpoint-files.js";
 import { describeChild } from "./child-job.js";
 import { commitTwice, lostAcknowledgements, newCommitLog, withCommitter } from "./committer-faults.js";
@@ -282,6 +283,72 @@ function stopCommitFault(fault: "throw" | "kill"): CaseBody {
   };
 }
 
+// --- checkpoints failing after pre-commit ----------------------------------------------
+
+/**
+ * Fails `pool + 2` periodic checkpoints in a row after every subtask pre-committed (the
+ * checkpoint storage refuses `_metadata`), then lets them complete again. A writer with a
+ * bounded pool of transaction names has every name pre-committed, waiting for a commit that
+ * needs a completed checkpoint, while the next barrier queues behind its next record: it must
+ * not wait there. A sink without a pool is held to the rest: what it pre-committed for the
+ * failed checkpoints stays pending and commits once, with the next completed one.
+ */
+const checkpointsFailAfterPreCommit: CaseBody = async (run) => {
+  const pool = run.factory.transactionPoolSize;
+  const count = (pool ?? 1) + 2;
+  const { ratePerSecond, checkpointIntervalMs, caseTimeoutMs } = run.options;
+  // Enough input for one completed checkpoint, the failures and a few more, twice over.
+  const records =
+    ratePerSecond > 0
+      ? Math.max(
+          run.options.records,
+          Math.ceil(((ratePerSecond * checkpointIntervalMs) / 1000) * (count + 4) * 2),
+        )
+      : run.options.records;
+  const target = await run.target();
+  const spec = run.spec({ records });
+  const job = run.inProcess(target, spec);
+  const faults = failCheckpointsAfterPreCommit(job.job, spec.checkpointDirectory, { count, after: 1 });
+  let checkpoints = 0;
+  job.job.on("snapshot-written", () => checkpoints++);
+  // Nothing may wait forever: a job that hangs is canceled and reported.
+  const deadlineMs = Math.max(10_000, caseTimeoutMs - 30_000);
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    timer = setTimeout(() => resolve("hung"), deadlineMs);
+  });
+  const ended = await Promise.race([job.result, hung]).finally(() => clearTimeout(timer));
+  if (ended === "hung") {
+    await Promise.race([job.job.cancel(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    run.abort(
+      "while checkpoints failed after pre-commit",
+      `the job hangs: it had not ended ${deadlineMs / 1000} s after it started, with ${faults.failed.length} checkpoint(s) failed after pre-commit (${faults.failed.join(", ")}) and ${checkpoints} completed; a writer whose every transaction awaits a commit must not block the barrier that would allow it`,
+    );
+  }
+  await run.finished("the job whose checkpoints failed after pre-commit", job.result);
+  if (faults.completedAnyway.length > 0) {
+    run.abort(
+      "the injected failures",
+      `checkpoint(s) ${faults.completedAnyway.join(", ")} completed although their _metadata was obstructed`,
+    );
+  }
+  if (faults.failed.length < count) {
+    run.abort(
+      "the injected failures",
+      `only ${faults.failed.length} of ${count} checkpoints failed before the job ended${faults.notFound.length > 0 ? ` (no checkpoint directory at ${faults.notFound[0]})` : ""}; raise records or lower the rate`,
+    );
+  }
+  run.notes.push(
+    pool === undefined
+      ? `the factory declares no transactionPoolSize: ${count} checkpoints failed after pre-commit; what was pre-committed for them committed with a later one`
+      : `${count} checkpoints failed after pre-commit with a pool of ${pool} transaction name(s) per subtask`,
+  );
+  const all = new Set(Array.from({ length: records }, (_, i) => i));
+  await run.check("after the checkpoints recovered and the job FINISHED", target, all, all);
+  await run.checkNoLingering("after the job FINISHED", target, spec.sinkPrefix);
+  return undefined;
+};
+
 const lingeringCleanup: CaseBody = async (run) => {
   if (!run.factory.lingeringTransactions) return "the factory has no lingeringTransactions()";
   const point = "after-pre-commit";
@@ -368,6 +435,7 @@ const BODIES: Record<ConformanceCaseName, CaseBody> = {
   "crash-during-restore-commit": crashCase("during-restore-commit"),
   "stop-commit-fails": stopCommitFault("throw"),
   "crash-during-stop-commit": stopCommitFault("kill"),
+  "checkpoints-fail-after-pre-commit": checkpointsFailAfterPreCommit,
   "lingering-cleanup": lingeringCleanup,
   "rescale-up": rescale(1, 3),
   "rescale-down": rescale(3, 1),

@@ -60,6 +60,13 @@ export interface SinkConformanceFactory<S extends object = Record<string, unknow
    */
   lingeringTransactions?(target: S, sinkPrefix: string): Promise<string[]>;
   /**
+   * How many transaction names one writer subtask cycles through before it must reuse one
+   * (optional; a sink with a bounded pool sets it, e.g. Kafka's transactional ids per subtask).
+   * The checkpoints-fail-after-pre-commit case fails more checkpoints in a row than this, so
+   * every name is pre-committed and waits for a commit no completed checkpoint allows yet.
+   */
+  readonly transactionPoolSize?: number;
+  /**
    * Starts a private instance of the target for the target-restart case (optional; the
    * case is skipped without it). Never the shared instance other tests use.
    */
