@@ -11,6 +11,7 @@ export {
   type ConformanceCaseName,
 } from "./conformance/case-names.js";
 export { runConformanceCase, runSinkConformance } from "./conformance/cases.js";
+export { type FailingCheckpoints, failCheckpointsAfterPreCommit } from "./conformance/checkpoint-faults.js";
 export { describeSinkConformance } from "./conformance/describe-sink-conformance.js";
 export type { SinkConformanceOptions } from "./conformance/options.js";
 export type { ConformanceFailure, ConformanceReport, DuplicatedSeq } from "./conformance/report.js";

@@ -32,14 +32,17 @@ export function failCheckpointsAfterPreCommit(
   const completedAnyway: number[] = [];
   const notFound: string[] = [];
   let completed = 0;
+  // The obstructed checkpoint in flight (ids repeat after a failover; checkpoints run one at a time).
+  let obstructed: number | undefined;
   job.on("snapshot-written", (id: number) => {
-    if (failed.includes(id)) completedAnyway.push(id);
+    if (id === obstructed) completedAnyway.push(id);
     else completed++;
   });
   // Synchronous on purpose: the coordinator creates the checkpoint's directory, emits
   // "barrier-injected", and only then injects the barrier, so `_metadata` is obstructed before
   // any subtask can acknowledge.
   job.on("barrier-injected", (id: number) => {
+    obstructed = undefined;
     if (completed < after || failed.length >= count) return;
     const directory = join(resolve(checkpointDirectory), job.jobId, `chk-${id}`);
     if (!existsSync(directory)) {
@@ -48,6 +51,7 @@ export function failCheckpointsAfterPreCommit(
       return;
     }
     mkdirSync(join(directory, "_metadata"));
+    obstructed = id;
     failed.push(id);
   });
   return { failed, completedAnyway, notFound };
