@@ -19,6 +19,11 @@ export type KafkaErrorCode =
   | "KAFKA_RECORD_INVALID"
   /** A serialized record is larger than `maxRecordBytes`. */
   | "KAFKA_RECORD_TOO_LARGE"
+  /**
+   * Every transactional id of a writer subtask (`maxPoolSize`) holds a pre-committed
+   * transaction whose checkpoint failed; the job fails over to its latest checkpoint.
+   */
+  | "KAFKA_TRANSACTION_POOL_EXHAUSTED"
   /** The broker refused records of the current transaction; the transaction cannot be pre-committed. */
   | "KAFKA_SEND_FAILED"
   /** The source's deserializer threw on a record. */

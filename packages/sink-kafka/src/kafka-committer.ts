@@ -44,6 +44,8 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
     } catch (error) {
       return CommitOutcomes.failedKnown("KAFKA_COMMITTABLE_INVALID", (error as Error).message, error);
     }
+    const key = committableKey(committable);
+    this.confirmations.began(key);
     const tx = toPreparedTransaction(committable);
     const outcome =
       committable.attemptId === this.attemptId
@@ -52,7 +54,7 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
     switch (outcome.kind) {
       case "committed":
       case "alreadyCommitted":
-        this.confirmations.confirm(committableKey(committable));
+        this.confirmations.confirm(key);
         return outcome.kind === "committed" ? CommitOutcomes.committed : CommitOutcomes.alreadyCommitted;
       case "retryLater":
         return CommitOutcomes.retryLater(outcome.reason, outcome.cause);

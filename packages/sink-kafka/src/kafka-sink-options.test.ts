@@ -16,6 +16,7 @@ describe("kafka sink options", () => {
       transactionTimeoutMs: 900_000,
       recoveryWindowMs: 60_000,
       poolSize: 5,
+      maxPoolSize: 16,
       batchRecords: 1000,
       maxInFlightBatches: 3,
       maxRecordBytes: 1_000_000,
@@ -24,12 +25,19 @@ describe("kafka sink options", () => {
     expect(o.value({ seq: 1 })).toBe('{"seq":1}');
   });
 
+  it("lets the pool grow to at least poolSize when maxPoolSize is not given", () => {
+    expect(resolveKafkaSinkOptions({ ...base, poolSize: 20 }).maxPoolSize).toBe(20);
+    expect(resolveKafkaSinkOptions({ ...base, poolSize: 1 }).maxPoolSize).toBe(16);
+  });
+
   it.each([
     [{ brokers: "" }, /at least one broker/],
     [{ brokers: ["localhost"] }, /not host:port/],
     [{ topic: "bad topic" }, /not a valid Kafka topic name/],
     [{ topic: 42 }, /must be a topic name or a function/],
     [{ poolSize: 0 }, /poolSize 0 must be an integer from 1/],
+    [{ maxPoolSize: 1 }, /maxPoolSize 1 must be an integer from 2/],
+    [{ poolSize: 8, maxPoolSize: 6 }, /maxPoolSize 6 must be at least poolSize 8/],
     [{ transactionTimeoutMs: 1.5 }, /transactionTimeoutMs 1.5/],
     [{ deliveryGuarantee: "exactly-twice" }, /must be "exactly-once" or "at-least-once"/],
     [{ compression: "brotli" }, /must be none, gzip, snappy, lz4 or zstd/],

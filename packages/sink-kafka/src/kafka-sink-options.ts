@@ -53,12 +53,22 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
    */
   readonly recoveryWindowMs?: number;
   /**
-   * Transactional ids per subtask (`<sinkPrefix>-<subtask>-<slot>`), opened as needed. A slot
-   * is reused once its transaction's commit is recorded in a completed checkpoint; three
-   * cover the steady state. When all are waiting, the writer waits for a commit (see the
-   * README). Lingering-transaction cleanup probes subtasks × poolSize ids. Default 5.
+   * Transactional ids per subtask (`<sinkPrefix>-<subtask>-<slot>`) while checkpoints
+   * complete, opened as needed. A slot is reused once its transaction's commit is recorded in
+   * a completed checkpoint (or, when all are taken, once its commit is confirmed); three cover
+   * the steady state. When all wait for commits already under way, the writer waits for one
+   * (see the README). Default 5.
    */
   readonly poolSize?: number;
+  /**
+   * The most transactional ids per subtask: when checkpoints fail after pre-commit, every id
+   * holds a transaction no completed checkpoint allows to commit yet, and the pool grows by
+   * one id per failed checkpoint up to this; past it the writer fails
+   * (`KAFKA_TRANSACTION_POOL_EXHAUSTED`) and the job fails over to its latest checkpoint.
+   * Lingering-transaction cleanup probes subtasks × maxPoolSize ids. At least 2 and at least
+   * `poolSize`. Default 16, or `poolSize` when that is larger (ADR 0008).
+   */
+  readonly maxPoolSize?: number;
   /** Records per produce call. Default 1000. */
   readonly batchRecords?: number;
   /** Bytes (keys + values) per produce call. Default 1 MiB. */
@@ -87,6 +97,7 @@ export interface ResolvedKafkaSinkOptions<T> {
   readonly transactionTimeoutMs: number;
   readonly recoveryWindowMs: number;
   readonly poolSize: number;
+  readonly maxPoolSize: number;
   readonly batchRecords: number;
   readonly batchBytes: number;
   readonly maxInFlightBatches: number;
@@ -99,6 +110,7 @@ export const KAFKA_SINK_DEFAULTS = {
   transactionTimeoutMs: 900_000,
   recoveryWindowMs: 60_000,
   poolSize: 5,
+  maxPoolSize: 16,
   batchRecords: 1000,
   batchBytes: 1024 * 1024,
   maxInFlightBatches: 3,
@@ -177,6 +189,15 @@ export function resolveKafkaSinkOptions<T>(options: KafkaSinkOptions<T>): Resolv
     invalid(`deliveryGuarantee "${String(deliveryGuarantee)}" must be "exactly-once" or "at-least-once"`);
   }
   const partitioner = optionalFunction("partitioner", options.partitioner);
+  const poolSize = integer("poolSize", options.poolSize, KAFKA_SINK_DEFAULTS.poolSize, 1, 1000);
+  const maxPoolSize = integer(
+    "maxPoolSize",
+    options.maxPoolSize,
+    Math.max(KAFKA_SINK_DEFAULTS.maxPoolSize, poolSize),
+    2,
+    1000,
+  );
+  if (maxPoolSize < poolSize) invalid(`maxPoolSize ${maxPoolSize} must be at least poolSize ${poolSize}`);
   return {
     brokers,
     client: options.client,
@@ -200,7 +221,8 @@ export function resolveKafkaSinkOptions<T>(options: KafkaSinkOptions<T>): Resolv
       KAFKA_SINK_DEFAULTS.recoveryWindowMs,
       0,
     ),
-    poolSize: integer("poolSize", options.poolSize, KAFKA_SINK_DEFAULTS.poolSize, 1, 1000),
+    poolSize,
+    maxPoolSize,
     batchRecords: integer("batchRecords", options.batchRecords, KAFKA_SINK_DEFAULTS.batchRecords, 1),
     batchBytes: integer("batchBytes", options.batchBytes, KAFKA_SINK_DEFAULTS.batchBytes, 1),
     maxInFlightBatches: integer(

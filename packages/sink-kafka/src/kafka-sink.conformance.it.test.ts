@@ -6,9 +6,10 @@ describeSinkConformance("kafka sink", {
   factoryModule: new URL("./kafka-sink.conformance.ts", import.meta.url),
 });
 
-// A pool of one transactional id per subtask: the writer reuses an id as soon as its commit is
-// confirmed, before a checkpoint records it; crashes then leave restored committables whose id
-// already carries the next transaction.
+// A pool of one transactional id per subtask (two at most): the writer reuses an id as soon as
+// its commit is confirmed, before a checkpoint records it; crashes then leave restored
+// committables whose id already carries the next transaction, and checkpoints failing after
+// pre-commit exhaust the pool (the job fails over).
 describeSinkConformance("kafka sink, pool of one", {
   factoryModule: new URL("./kafka-sink.conformance.ts", import.meta.url),
   factoryExport: "poolOfOne",
@@ -19,5 +20,6 @@ describeSinkConformance("kafka sink, pool of one", {
     "crash-mid-commit",
     "crash-while-writing",
     "rescale-down",
+    "checkpoints-fail-after-pre-commit",
   ],
 });

@@ -1,7 +1,8 @@
 /**
  * The Kafka sink under the conformance kit: each target is a fresh 3-partition topic; what
- * is committed is what a `read_committed` reader sees up to the last stable offsets; what
- * lingers is every open transaction under the sink prefix (ListTransactions).
+ * is committed is what kafkajs's own `read_committed` consumer reads up to the last stable
+ * offsets (no code of the sink or of Berth's source is involved); what lingers is every open
+ * transaction under the sink prefix (ListTransactions).
  */
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -43,14 +44,14 @@ async function newTarget(brokers: string[], id: string): Promise<KafkaTarget> {
   return { brokers, topic };
 }
 
-function sinkOn(target: KafkaTarget, poolSize?: number) {
+function sinkOn(target: KafkaTarget, pool?: { poolSize: number; maxPoolSize: number }) {
   return kafkaSink<{ seq: number }>({
     brokers: target.brokers,
     topic: target.topic,
     key: (r) => String(r.seq),
     // The kit checkpoints every 150 ms; a crashed run's transactions wait for a restore.
     transactionTimeoutMs: 120_000,
-    ...(poolSize !== undefined ? { poolSize } : {}),
+    ...pool,
   });
 }
 
@@ -89,13 +90,14 @@ const factory = defineSinkConformance<KafkaTarget>({
 export default factory;
 
 /**
- * One transactional id per subtask: every transaction after the first waits for the previous
- * one's commit confirmation and reuses the id before the commit is recorded in a checkpoint
- * (the full-pool path of the writer), so a restore meets committables whose id already carries
- * the next transaction.
+ * One transactional id per subtask, two at most: every transaction after the first waits for
+ * a commit confirmation and reuses the id before the commit is recorded in a checkpoint (the
+ * full-pool path of the writer), so a restore meets committables whose id already carries the
+ * next transaction; and checkpoints failing after pre-commit exhaust the pool at once
+ * (`KAFKA_TRANSACTION_POOL_EXHAUSTED`: the job fails over).
  */
 export const poolOfOne = defineSinkConformance<KafkaTarget>({
   ...factory,
-  createSink: (target) => sinkOn(target, 1),
+  createSink: (target) => sinkOn(target, { poolSize: 1, maxPoolSize: 2 }),
   transactionPoolSize: 1,
 });

@@ -18,6 +18,7 @@ import {
   type Sink,
   sequenceSource,
 } from "@berth/core";
+import { failCheckpointsAfterPreCommit } from "@berth/testkit";
 import { describe, expect, it } from "vitest";
 import { KafkaError } from "./errors.js";
 import type { KafkaCommittable } from "./kafka-committable.js";
@@ -173,6 +174,37 @@ describe.concurrent("kafka sink", () => {
     } finally {
       await client.close();
     }
+  }, 60_000);
+
+  it("checkpoints failing after pre-commit past maxPoolSize fail the job with KAFKA_TRANSACTION_POOL_EXHAUSTED instead of hanging; a restore from the latest checkpoint writes every record once", async () => {
+    const run = await newRun("pool-exhausted");
+    const sink = () => kafkaSink(sinkOptions(run, { poolSize: 1, maxPoolSize: 2 }));
+    const jobId = uniqueName("job");
+    // No restart: the error is the job's. Without the fix the writer waits for a commit that
+    // needs the barrier queued behind it, and this run never ends (bounded by the test timeout).
+    // Input for 4 s: the pool is exhausted long before the end (one failed checkpoint, the next
+    // barrier, the next record), so the final checkpoint is never among the failed ones.
+    const first = job(run, sink() as Sink<{ seq: number }, Json>, { count: 6_000, rate: 1_500, jobId });
+    const faults = failCheckpointsAfterPreCommit(first, run.checkpoints, { count: 3, after: 1 });
+    const result = await first.run();
+    expect(faults.failed.length).toBeGreaterThan(0);
+    expect(result.state).toBe("FAILED");
+    const error = withCode(result.error, "KAFKA_TRANSACTION_POOL_EXHAUSTED");
+    expect(error).toBeInstanceOf(KafkaError);
+    expect(error?.message).toMatch(
+      /all 2 transactional ids of subtask \d \(maxPoolSize\) hold pre-committed transactions whose checkpoints failed/,
+    );
+    const latest = await latestCheckpoint(run.checkpoints, jobId);
+    expect(latest).toBeDefined();
+    const restored = job(run, sink() as Sink<{ seq: number }, Json>, {
+      count: 6_000,
+      jobId,
+      restore: { path: latest as string },
+    });
+    expect((await restored.run()).state).toBe("FINISHED");
+    const diff = diffSeqs(await readCommittedSeqs(kafka, run.topic), range(0, 6_000));
+    expect(diff).toEqual({ missing: [], duplicated: [], unexpected: [] });
+    expect(await openTransactions(kafka, run.prefix)).toEqual([]);
   }, 60_000);
 
   it("a poison record (the value serializer throws) fails the job with a typed error; nothing is lost once fixed and restored", async () => {

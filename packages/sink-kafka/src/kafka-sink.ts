@@ -67,10 +67,11 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
     async abortLingering(context) {
       for (const message of warnings.splice(0)) context.log.warn(message);
       if (!exactlyOnce) return;
-      // Which slots may hold transactions: this run's pool, and the pool of the run that wrote
-      // the restored state (a smaller pool now leaves ids no run uses). The subtasks to look
-      // at — this run's and vanished ones — come from the core's lingering scope.
-      let poolSize = resolved.poolSize;
+      // Which slots may hold transactions: up to this run's maxPoolSize (the pool grows while
+      // checkpoints fail, ADR 0008), and the pool of the run that wrote the restored state (a
+      // smaller pool now leaves ids no run uses). The subtasks to look at — this run's and
+      // vanished ones — come from the core's lingering scope.
+      let poolSize = resolved.maxPoolSize;
       for (const state of context.restoredWriterStates) {
         const s = state as { poolSize?: unknown } | null;
         if (typeof s?.poolSize === "number") poolSize = Math.max(poolSize, s.poolSize);

@@ -9,12 +9,23 @@
  * next (no InitProducerId per checkpoint), so a slot may only carry a new transaction once
  * nothing can commit its previous one again: when the core reports the commit *settled*
  * (confirmed and recorded in a completed checkpoint, `commitsSettled`). Slots open as needed
- * up to `poolSize`. When all of them await settlement, the writer waits — not for settlement,
- * which reaches it through the subtask's mailbox and needs the next barrier, which sits
- * behind the waiting record — but for the *commit confirmation* of one of them, which the
- * committer reports directly. Reusing a confirmed, not yet settled, slot is safe because a
- * restore re-commits with `resumeAndCommit`, which reads the transaction's fate from the log
- * at its anchor before it sends anything (ADR 0001, ADR 0002).
+ * up to `poolSize`. When all of them hold a pre-committed transaction, the writer must never
+ * wait for something that needs its next barrier — settlement, which reaches it through the
+ * subtask's mailbox, and any commit whose checkpoint has not completed — since that barrier
+ * sits behind the record being written. So:
+ *
+ * - a slot whose commit the committer already confirmed is reused at once (safe before
+ *   settlement: a restore re-commits with `resumeAndCommit`, which reads the transaction's
+ *   fate from the log at its anchor before it sends anything; ADR 0001, ADR 0002);
+ * - if a commit has begun (its checkpoint is complete), the writer waits for a confirmation,
+ *   which the committer reports directly (backpressure while commits are slow);
+ * - otherwise the checkpoints of those transactions failed after pre-commit, and the pool
+ *   grows by one id, up to `maxPoolSize`; past it the writer fails with
+ *   `KAFKA_TRANSACTION_POOL_EXHAUSTED` and the job fails over to its latest checkpoint
+ *   (ADR 0008).
+ *
+ * Neither path lets a barrier overtake a record: the record waits inside `write`, and the
+ * barrier behind it in the subtask's input waits for `write` to return.
  */
 import type { SinkWriter, SinkWriterContext } from "@berth/core";
 import type { Kafka } from "kafkajs";
@@ -34,6 +45,7 @@ export type KafkaWriterState = {
   readonly version: 1;
   readonly subtask: number;
   readonly parallelism: number;
+  /** Slots per subtask this writer may have opened: its `maxPoolSize`. */
   readonly poolSize: number;
 };
 
@@ -58,6 +70,7 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
   private readonly serialize: (record: T) => SerializedRecord;
   private readonly closing = new AbortController();
   private warnedFullPool = false;
+  private warnedGrowth = false;
 
   constructor(
     private readonly context: SinkWriterContext,
@@ -126,7 +139,7 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
       version: 1,
       subtask: this.context.subtask,
       parallelism: this.context.parallelism,
-      poolSize: this.options.poolSize,
+      poolSize: this.options.maxPoolSize,
     };
   }
 
@@ -161,20 +174,7 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
 
   /** A slot with no transaction awaiting its commit, its producer open and ready. */
   private async acquireSlot(): Promise<Slot> {
-    // A free slot, else one being released (its producer is ready in a moment), else a new one.
-    let slot = this.slots.find((s) => !s.prepared && !s.releasing) ?? this.slots.find((s) => s.releasing);
-    if (!slot && this.slots.length < this.options.poolSize) {
-      const index = this.slots.length;
-      slot = {
-        index,
-        transactionalId: this.context.names.pooled({ subtask: this.context.subtask, slot: index }),
-        producer: undefined,
-        prepared: undefined,
-        releasing: undefined,
-      };
-      this.slots.push(slot);
-    }
-    if (!slot) slot = await this.waitForSlot();
+    const slot = this.readySlot() ?? (await this.slotOncePrepared());
     if (slot.releasing) await slot.releasing;
     const state = slot.producer?.state;
     if (state !== "ready") {
@@ -185,20 +185,77 @@ export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
     return slot;
   }
 
-  /** Every slot awaits settlement: wait until one's commit is confirmed, then reuse it. */
-  private async waitForSlot(): Promise<Slot> {
+  /**
+   * Without waiting: a free slot, else one being released (its producer is ready in a moment),
+   * else a new one below `poolSize`, else one whose commit is confirmed though not yet settled.
+   */
+  private readySlot(): Slot | undefined {
+    const slot = this.slots.find((s) => !s.prepared && !s.releasing) ?? this.slots.find((s) => s.releasing);
+    if (slot) return slot;
+    if (this.slots.length < this.options.poolSize) return this.newSlot();
+    const confirmed = this.slots.find((s) => s.prepared && this.confirmations.has(s.prepared.key));
+    if (confirmed) this.reuse(confirmed);
+    return confirmed;
+  }
+
+  /**
+   * Every slot holds a pre-committed transaction. Waiting is safe only for a commit that has
+   * begun: its checkpoint is complete and the committer confirms it without this subtask's next
+   * barrier. With none begun, the oldest prepared transaction's checkpoint has ended (the
+   * barrier of a later one passed this subtask; checkpoints run one at a time) without
+   * completing: it failed, and the next one needs the barrier queued behind this record.
+   */
+  private async slotOncePrepared(): Promise<Slot> {
+    const keys = this.slots.flatMap((s) => (s.prepared ? [s.prepared.key] : []));
+    if (keys.some((key) => this.confirmations.hasBegun(key))) return this.waitForSlot(keys);
+    const { maxPoolSize } = this.options;
+    if (this.slots.length >= maxPoolSize) {
+      throw new KafkaError(
+        "KAFKA_TRANSACTION_POOL_EXHAUSTED",
+        `kafka sink: all ${maxPoolSize} transactional ids of subtask ${this.context.subtask} (maxPoolSize) hold pre-committed transactions whose checkpoints failed; the job fails over to its latest checkpoint. Fix what fails the checkpoints (see "checkpoint failed" in the log), or raise maxPoolSize to ride out longer checkpoint outages`,
+      );
+    }
+    const slot = this.newSlot();
+    if (!this.warnedGrowth) {
+      this.warnedGrowth = true;
+      this.context.log.warn(
+        `kafka sink: checkpoints failed after pre-commit and every transactional id of subtask ${this.context.subtask} awaits a commit; opening ${slot.transactionalId} (the pool grows up to maxPoolSize ${maxPoolSize}, then the job fails over)`,
+      );
+    }
+    return slot;
+  }
+
+  private newSlot(): Slot {
+    const index = this.slots.length;
+    const slot: Slot = {
+      index,
+      transactionalId: this.context.names.pooled({ subtask: this.context.subtask, slot: index }),
+      producer: undefined,
+      prepared: undefined,
+      releasing: undefined,
+    };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Commits are under way but slow: wait until one is confirmed, then reuse its slot. */
+  private async waitForSlot(keys: readonly string[]): Promise<Slot> {
     if (!this.warnedFullPool) {
       this.warnedFullPool = true;
       this.context.log.warn(
-        `kafka sink: all ${this.options.poolSize} transactional ids of subtask ${this.context.subtask} await their commit; writing waits for one (raise poolSize if this repeats)`,
+        `kafka sink: all ${this.slots.length} transactional ids of subtask ${this.context.subtask} await their commit; writing waits for one (raise poolSize if this repeats)`,
       );
     }
-    const keys = this.slots.flatMap((s) => (s.prepared ? [s.prepared.key] : []));
     const key = await this.confirmations.waitForAny(keys, this.closing.signal);
     const slot = this.slots.find((s) => s.prepared?.key === key) as Slot;
-    this.confirmations.forget(key);
-    this.release(slot);
+    this.reuse(slot);
     return slot;
+  }
+
+  /** Takes a slot whose commit is confirmed, before the core reports it settled. */
+  private reuse(slot: Slot): void {
+    this.confirmations.forget((slot.prepared as { key: string }).key);
+    this.release(slot);
   }
 
   /** The slot's transaction is committed: its producer may run the next one (no request is sent). */

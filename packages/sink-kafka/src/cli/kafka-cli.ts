@@ -33,7 +33,7 @@ const USAGE = `usage: berth kafka abort-lingering --prefix P --brokers B [--max-
 
 Aborts every open transaction of a Kafka sink prefix: the transactional ids
 <prefix>-<subtask>-<slot> that ListTransactions reports open, and the bounded set
-subtask < --max-subtasks (default ${DEFAULT_MAX_SUBTASKS}) × slot < --pool-size (default ${KAFKA_SINK_DEFAULTS.poolSize}) probed one
+subtask < --max-subtasks (default ${DEFAULT_MAX_SUBTASKS}) × slot < --pool-size (the sink's maxPoolSize, default ${KAFKA_SINK_DEFAULTS.maxPoolSize}) probed one
 by one. Never run it while a job with that prefix runs, nor before a job that must
 still commit restored transactions has restored them: it aborts them too.
 --brokers defaults to $KAFKA_BROKERS.`;
@@ -114,7 +114,7 @@ async function abortLingeringCommand(args: readonly string[], io: CliOutput): Pr
   const poolSize = positive(
     "--pool-size",
     values["pool-size"] as string | undefined,
-    KAFKA_SINK_DEFAULTS.poolSize,
+    KAFKA_SINK_DEFAULTS.maxPoolSize,
   );
   const transactionTimeoutMs = positive(
     "--transaction-timeout-ms",
