@@ -1,8 +1,10 @@
 /**
- * The Kafka sink's lingering cleanup against the real broker: at start it aborts the open
+ * The Kafka sink's prefix against the real broker: at start lingering cleanup aborts the open
  * transactions of its own prefix — also of a subtask the job does not have — and never one of a
- * prefix that merely starts with it (`<prefix>-b`, `<prefix>-1`). Open transactions are listed by
- * a plain string prefix; the output is read by a `read_committed` reader.
+ * prefix that merely starts with it (`<prefix>-b`, `<prefix>-1`); a restored job keeps the prefix
+ * its checkpoint recorded, so a transaction left open under it is aborted and `read_committed`
+ * readers do not stall. Open transactions are listed by a plain string prefix; the output is
+ * read by a `read_committed` reader.
  */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -79,5 +81,41 @@ describe("kafka sink prefix scope", () => {
       await client.close();
     }
     expect(await openTransactions(kafka, prefix)).toEqual([]);
+  });
+
+  it("a restored job keeps its recorded prefix: a transaction left open under it is aborted, read_committed readers see everything", async () => {
+    const output = uniqueName("keep-prefix");
+    await createTopic(kafka, output, 1);
+    const recorded = uniqueName("recorded");
+    const checkpoints = await mkdtemp(join(tmpdir(), "berth-keep-prefix-"));
+    const run = (count: number, sinkPrefix: string | undefined, restore?: string) => {
+      const pipeline = Pipeline.create({ name: "keep-prefix" });
+      pipeline
+        .source(sequenceSource({ count, batchSize: 50 }), { uid: "sequence" })
+        .map((seq) => ({ seq }), { uid: "to-record" })
+        .sinkTo(kafkaSink<{ seq: number }>({ brokers: TEST_BROKERS, topic: output }), {
+          uid: "kafka",
+          ...(sinkPrefix ? { sinkPrefix } : {}),
+        });
+      return new Job(pipeline, {
+        jobId: uniqueName("job"),
+        checkpointDirectory: checkpoints,
+        checkpointIntervalMs: 200,
+        restartStrategy: { attempts: 0, delayMs: 0 },
+        logger: createLogger(process.env.BERTH_TEST_LOG_LEVEL ?? "silent"),
+        ...(restore ? { restore: { path: restore } } : {}),
+      }).run();
+    };
+    const first = await run(300, recorded);
+    expect(first.state).toBe("FINISHED");
+    // A later run under the recorded prefix died with a transaction open on the output partition.
+    await leaveOpen(`${recorded}-0-0`, output);
+    expect(await openTransactions(kafka, recorded)).toEqual([`${recorded}-0-0`]);
+
+    const restored = await run(600, undefined, first.savepoint);
+    expect(restored.error).toBeUndefined();
+    expect(restored.state).toBe("FINISHED");
+    expect(await openTransactions(kafka, recorded)).toEqual([]);
+    expect(await readCommittedSeqs(kafka, output)).toEqual(Array.from({ length: 600 }, (_, i) => i));
   });
 });
