@@ -7,18 +7,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { fsyncDirectory } from "../fs/directories.js";
 
-// Directories are created by the one walker that cannot loop (see fs/directories.ts).
-export { ensureDirectory } from "../fs/directories.js";
-
-export async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+// Directories are created by the one walker that cannot loop, each made durable (see fs/directories.ts).
+export { ensureDirectory, fsyncDirectory } from "../fs/directories.js";
 
 /** Writes `content` to `path` and fsyncs it; returns its SHA-256 and size. */
 export async function writeDurably(

@@ -1,6 +1,7 @@
 /** Writes records into the current transaction's hidden in-progress file. */
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
+import { fsyncDirectory } from "../fs/directories.js";
 import type { SinkWriter, SinkWriterContext } from "../sink/sink.js";
 import { type FileCommittable, fileNames } from "./file-committable.js";
 import type { ResolvedFileSinkOptions } from "./file-sink-options.js";
@@ -54,7 +55,11 @@ export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
 
   async flush(): Promise<void> {
     await this.writeBuffer();
-    await this.transaction?.handle.sync();
+    const transaction = this.transaction;
+    if (!transaction) return;
+    await transaction.handle.sync();
+    // The checkpoint will refer to this file by name: a power loss must not forget the name either.
+    await fsyncDirectory(this.options.directory);
   }
 
   async prepareCommit(): Promise<FileCommittable[]> {
