@@ -37,6 +37,8 @@ export type BerthErrorCode =
   | "SINK_PREFIX_INVALID"
   | "SINK_PREFIX_TOO_LONG"
   | "SINK_PREFIX_DUPLICATE"
+  | "JOB_ID_IN_USE"
+  | "NAME_INVALID"
   | "JOB_FAILED"
   | "JOB_CANCELED"
   | "FAULT_INJECTED"

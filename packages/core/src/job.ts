@@ -14,9 +14,12 @@ import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./
 import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
 import { BerthError, CommitFailedPermanentlyError, errorMessage, StopCommitsPendingError } from "./errors.js";
 import { ensureDirectory } from "./fs/directories.js";
+import { lockJobId } from "./locks/job-id-lock.js";
+import type { KernelLock } from "./locks/kernel-lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
 import { Execution } from "./runtime/execution.js";
+import { assertSafeName } from "./safe-name.js";
 import { newAttemptId } from "./sink/names.js";
 import { memoryStateBackend } from "./state/memory-state-backend.js";
 import { sqliteStateBackend } from "./state/sqlite-state-backend.js";
@@ -111,6 +114,7 @@ export class Job extends EventEmitter {
   /** The newest savepoint taken while running, a failover restore point when newer than any checkpoint. */
   private newestSavepoint: { checkpointId: number; directory: string } | undefined;
   private running: Promise<JobResult> | undefined;
+  private jobIdLock: Promise<KernelLock> | undefined;
   private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
     stateBackend: StateBackendKind;
   };
@@ -121,7 +125,7 @@ export class Job extends EventEmitter {
   ) {
     super();
     pipeline.validate();
-    this.jobId = options.jobId ?? randomUUID();
+    this.jobId = assertSafeName("job id", options.jobId ?? randomUUID());
     this.settings = {
       checkpointDirectory: options.checkpointDirectory,
       checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000,
@@ -155,10 +159,35 @@ export class Job extends EventEmitter {
     this.emit("state", state);
   }
 
+  /**
+   * Takes this job's id: the kernel lock in its checkpoint folder, held until {@link run}
+   * ends (or the process dies). Throws `JobIdInUseError` naming the live job that holds it.
+   * {@link run} calls it first; call it earlier to be refused before anything else starts.
+   */
+  claimJobId(): Promise<KernelLock> {
+    this.jobIdLock ??= lockJobId(this.storage.jobDirectory, this.jobId);
+    return this.jobIdLock;
+  }
+
   /** Runs the job to its end. Resolves (never rejects) with the final state. */
   run(): Promise<JobResult> {
-    this.running ??= this.runAttempts();
+    this.running ??= this.runOwned();
     return this.running;
+  }
+
+  /** Nothing is restored, committed or aborted before the job id is this job's. */
+  private async runOwned(): Promise<JobResult> {
+    let lock: KernelLock;
+    try {
+      lock = await this.claimJobId();
+    } catch (error) {
+      return this.failed(error);
+    }
+    try {
+      return await this.runAttempts();
+    } finally {
+      lock.release();
+    }
   }
 
   private workDirectory(attemptId: string): string {

@@ -18,6 +18,7 @@ import { open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { BerthError, errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { childPath } from "../safe-name.js";
 import type { Json } from "../sink/sink.js";
 import type { KeyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore } from "../state/state-backend.js";
@@ -92,7 +93,7 @@ export class CheckpointStorage {
     readonly jobId: string,
     options: CheckpointStorageOptions = {},
   ) {
-    this.jobDirectory = resolve(checkpointDirectory, jobId);
+    this.jobDirectory = childPath(checkpointDirectory, "job id", jobId);
     this.defaultSavepointDirectory = resolve(checkpointDirectory, "savepoints");
     this.sharedDirectory = join(this.jobDirectory, SHARED_DIRECTORY);
     this.incremental = options.incremental ?? false;
@@ -115,8 +116,9 @@ export class CheckpointStorage {
   /** A fresh directory for checkpoint `id`, or for a savepoint under `targetDirectory`. */
   async createDirectory(id: number, savepointTarget?: string): Promise<string> {
     const directory = savepointTarget
-      ? join(
-          resolve(savepointTarget),
+      ? childPath(
+          savepointTarget,
+          "savepoint name",
           `savepoint-${this.jobId.slice(0, 12)}-${id}-${randomBytes(3).toString("hex")}`,
         )
       : join(this.jobDirectory, `chk-${id}`);

@@ -16,6 +16,8 @@ export const ExitCode = {
   SAVEPOINT_FAILED: 7,
   /** `--timeout` passed before the operation completed; it may still complete. */
   TIMED_OUT: 8,
+  /** A live job holds the job id or a sink prefix; the line names it and its pid. */
+  IN_USE: 9,
 } as const;
 
 /** A failure the CLI reports as one line, with its exit code. */

@@ -7,10 +7,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { ClaimMode } from "../checkpoint/claim.js";
 import { RestoreError } from "../checkpoint/restore-errors.js";
-import { register } from "../control/job-registry.js";
+import { claimRegistration } from "../control/job-registry.js";
 import { startRestServer } from "../control/rest-server.js";
 import { BerthError, StopCommitsPendingError } from "../errors.js";
 import { Job, type JobResult } from "../job.js";
+import { isSafeName, UnsafeNameError } from "../safe-name.js";
 import type { StateBackendKind } from "../state/state-backend.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { latestRestorePoint } from "./latest-restore-point.js";
@@ -53,18 +54,13 @@ export async function runCommand(
       `--claim-mode ${flags.claimMode.toLowerCase()} needs a restore: add -s <savepoint> or --from-latest`,
       ExitCode.USAGE,
     );
-  const pipeline = await loadPipeline(pipelinePath, pipelineArgs);
   const jobId = flags.jobId ?? randomUUID();
+  if (!isSafeName(jobId)) throw new CliError(new UnsafeNameError("job id", jobId).message, ExitCode.USAGE);
+  const pipeline = await loadPipeline(pipelinePath, pipelineArgs);
   const checkpointDirectory = resolve(flags.checkpointDir);
-  let restorePath = flags.fromSavepoint;
-  if (flags.fromLatest) {
-    restorePath = await latestRestorePoint(checkpointDirectory, jobId);
-    print(
-      restorePath
-        ? `restoring job ${jobId} from ${restorePath}`
-        : `no checkpoint or savepoint of job ${jobId} in ${checkpointDirectory}: starting fresh`,
-    );
-  }
+  const restorePath = flags.fromLatest
+    ? await latestRestorePoint(checkpointDirectory, jobId)
+    : flags.fromSavepoint;
   let job: Job;
   try {
     job = new Job(pipeline, {
@@ -93,12 +89,22 @@ export async function runCommand(
   // A token per job, never in argv or a log: berth reads it from the user-only registry entry.
   // BERTH_TOKEN lets a supervisor choose it (the environment is readable by the user only).
   const token = flags.auth ? process.env.BERTH_TOKEN || randomBytes(32).toString("base64url") : false;
+  // Refused before anything starts: the job id in its checkpoint folder, then in this registry.
+  const registration = await inUseAsCliError(async () => {
+    await job.claimJobId();
+    return claimRegistration(jobId);
+  });
+  if (flags.fromLatest)
+    print(
+      restorePath
+        ? `restoring job ${jobId} from ${restorePath}`
+        : `no checkpoint or savepoint of job ${jobId} in ${checkpointDirectory}: starting fresh`,
+    );
   const server = await startRestServer(job, {
     ...(flags.restPort !== undefined ? { port: flags.restPort } : {}),
     token,
   });
-  const unregister = await register({
-    jobId,
+  await registration.publish({
     pipeline: pipeline.name,
     port: server.port,
     ...(token ? { token } : {}),
@@ -130,10 +136,26 @@ export async function runCommand(
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
-    unregister();
+    registration.release();
     await server.close();
   }
   return reportResult(jobId, result, print);
+}
+
+/** Codes of a live job holding what this one needs: the job id or a sink prefix. */
+const IN_USE_CODES: readonly string[] = ["JOB_ID_IN_USE", "SINK_PREFIX_IN_USE"];
+
+function isInUse(error: unknown): error is BerthError {
+  return error instanceof BerthError && IN_USE_CODES.includes(error.code);
+}
+
+async function inUseAsCliError<T>(claim: () => Promise<T>): Promise<T> {
+  try {
+    return await claim();
+  } catch (error) {
+    if (isInUse(error)) throw new CliError(error.message, ExitCode.IN_USE);
+    throw error;
+  }
 }
 
 function reportResult(jobId: string, result: JobResult, print: (line: string) => void): number {
@@ -147,6 +169,7 @@ function reportResult(jobId: string, result: JobResult, print: (line: string) =>
   }
   const error = result.error;
   const code = error instanceof BerthError ? error.code : undefined;
+  if (isInUse(error)) throw new CliError(error.message, ExitCode.IN_USE);
   if (error instanceof RestoreError || code === "RESTORE_FAILED")
     throw new CliError(error?.message ?? "restore failed", ExitCode.RESTORE_FAILED);
   if (error instanceof StopCommitsPendingError) {

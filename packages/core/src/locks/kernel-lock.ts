@@ -26,7 +26,7 @@
  * it, and a deleted lock file would let a contender lock a new file at the same path. A lock
  * on a network file system is only as good as that file system's fcntl support.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
@@ -70,13 +70,26 @@ function readHolder(path: string): LockHolder | undefined {
 
 function writeHolder(path: string, holder: LockHolder): void {
   const temp = join(dirname(path), `.${basename(path)}.holder.${process.pid}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(holder)}\n`, { mode: 0o644 });
+  writeFileSync(temp, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
   renameSync(temp, holderFile(path));
 }
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED";
+}
+
+/**
+ * Creates the lock file owner-only (SQLite would create it 0644), like every file Berth keeps
+ * beside checkpoints. `wx` never opens an existing file, so no descriptor of a file this
+ * process may hold a lock on is ever closed here.
+ */
+function createLockFile(path: string): void {
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 /** The live holder of the lock at `path`, waiting briefly for a new holder to record itself. */
@@ -94,6 +107,7 @@ async function liveHolder(path: string): Promise<LockHolder | undefined> {
  * the lock file is created when missing and never deleted.
  */
 export async function tryAcquireKernelLock(path: string, jobId: string): Promise<LockAttempt> {
+  createLockFile(path);
   const db = new Database(path, { timeout: 0 });
   try {
     db.exec("BEGIN EXCLUSIVE");

@@ -1,0 +1,62 @@
+/**
+ * The library's side of job ownership: an unsafe job id is refused when the job is built,
+ * and a second job with a running job's id is refused by `run()` before it restores,
+ * commits or aborts anything — the running job's output is untouched.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fileSink } from "./file-sink/file-sink.js";
+import { Job } from "./job.js";
+import { JobIdInUseError } from "./locks/job-id-lock.js";
+import { Pipeline } from "./pipeline/pipeline.js";
+import { UnsafeNameError } from "./safe-name.js";
+import { sequenceSource } from "./source/sequence-source.js";
+import { committedFiles, committedSeqs, duplicates, waitFor, workDirectory } from "./test-support.js";
+
+function pipeline(out: string): Pipeline {
+  const p = Pipeline.create({ name: "ownership" });
+  p.source(sequenceSource({ ratePerSecond: 2_000, batchSize: 20 }), { uid: "seq" })
+    .map((seq) => ({ seq }), { uid: "to-json" })
+    .sinkTo(fileSink({ directory: out }), { uid: "files" });
+  return p;
+}
+
+describe("job ownership through the library", () => {
+  it("refuses an empty or path-like job id when the job is built", () => {
+    const work = workDirectory("job-id-unsafe");
+    for (const jobId of ["", "../../x/evil", "a/b", ".."]) {
+      expect(
+        () => new Job(pipeline(join(work, "out")), { jobId, checkpointDirectory: join(work, "chk") }),
+      ).toThrow(UnsafeNameError);
+    }
+  });
+
+  it("a second job with a running job's id fails at run() with JobIdInUseError; the first is untouched", async () => {
+    const work = workDirectory("job-id-twice");
+    const chk = join(work, "chk");
+    const first = new Job(pipeline(join(work, "out")), {
+      jobId: "twice",
+      checkpointDirectory: chk,
+      checkpointIntervalMs: 50,
+    });
+    const run = first.run();
+    await waitFor(() => committedFiles(join(work, "out")).length >= 2, "commits");
+
+    const second = new Job(pipeline(join(work, "out")), {
+      jobId: "twice",
+      checkpointDirectory: chk,
+      checkpointIntervalMs: 50,
+    });
+    const refused = await second.run();
+    expect(refused.state).toBe("FAILED");
+    expect(refused.error).toBeInstanceOf(JobIdInUseError);
+    expect(refused.error?.message).toContain(`job id twice is in use: job twice (pid ${process.pid} on `);
+    expect(first.state).toBe("RUNNING");
+
+    await first.stop({ drain: false });
+    expect((await run).state).toBe("FINISHED");
+    const seqs = committedSeqs(join(work, "out"));
+    expect(duplicates(seqs)).toEqual([]);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i));
+  });
+});
