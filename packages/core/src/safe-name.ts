@@ -16,6 +16,8 @@ export type NameKind = "job id" | "savepoint name";
 
 /** A name that is not safe to use as a file name. */
 export class UnsafeNameError extends BerthError {
+  static override readonly marker: string = "berth.core/UnsafeNameError";
+
   constructor(
     readonly kind: NameKind,
     readonly value: string,

@@ -13,6 +13,8 @@ export const JOB_LOCK_FILE = "job.lock";
 
 /** Another live job holds this job id. */
 export class JobIdInUseError extends BerthError {
+  static override readonly marker: string = "berth.core/JobIdInUseError";
+
   constructor(
     readonly jobId: string,
     readonly lockPath: string,
