@@ -5,8 +5,8 @@
  * lock on its entry (control/job-registry.ts).
  */
 import { join } from "node:path";
-import { ensureDirectory } from "../fs/directories.js";
 import { BerthError } from "../errors.js";
+import { ensureDirectory } from "../fs/directories.js";
 import { describeHolder, type KernelLock, type LockHolder, tryAcquireKernelLock } from "./kernel-lock.js";
 
 export const JOB_LOCK_FILE = "job.lock";
