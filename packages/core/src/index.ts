@@ -66,6 +66,7 @@ export {
   type SourceOptions,
 } from "./pipeline/pipeline.js";
 export { redactSecrets, redactValue } from "./redact.js";
+export { SubtaskFailedError } from "./runtime/subtask-failed-error.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
 export type { LingeringScope } from "./sink/lingering-scope.js";
 export {

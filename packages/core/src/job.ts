@@ -507,7 +507,8 @@ export class Job extends EventEmitter {
     if (this.jobState !== "RUNNING" || !execution) {
       throw new BerthError(
         "STOP_REJECTED",
-        `cannot ${action} job ${this.jobId}: it is ${this.jobState}, not RUNNING`,
+        // RUNNING without an execution: a cancel or failure is tearing it down.
+        `cannot ${action} job ${this.jobId}: it is ${this.jobState === "RUNNING" ? "ending" : `${this.jobState}, not RUNNING`}`,
       );
     }
     if (this.stopping) {

@@ -55,6 +55,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("Run and control Berth jobs: exactly-once pipelines with graceful stop")
     .version(SDK_VERSION)
     .option("--verbose", "log more and print stack traces")
+    // Commander's own usage errors become the one `berth: …` line every failure prints.
+    .configureOutput({
+      outputError: (text, write) =>
+        write(
+          `berth: ${text
+            .replace(/^error: /, "")
+            .trim()
+            .split("\n")
+            .join("; ")}; see berth --help\n`,
+        ),
+    })
     .exitOverride();
 
   program
@@ -103,6 +114,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .addOption(
       new Option("--state-backend <kind>", "state backend").choices(["memory", "sqlite"]).default("memory"),
+    )
+    .option(
+      "--commit-deadline <ms>",
+      "how long commits may take: a stop whose commits miss it ends FAILED, exit 4 (default 60000)",
+      positiveInteger,
     )
     .option("--rest-port <port>", "control plane port on 127.0.0.1 (default: random)", port)
     .option(
@@ -170,10 +186,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       return;
     }
     if (jobId === undefined)
-      throw new CliError(
-        "berth savepoint needs a job id (see berth list), or --dispose PATH",
-        ExitCode.USAGE,
-      );
+      throw new CliError("savepoint needs a job id (see berth list), or --dispose PATH", ExitCode.USAGE);
     setExitCode(
       await triggerCommand(
         "savepoint",

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { errorMessage } from "../errors.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
@@ -28,7 +29,18 @@ export async function loadPipeline(path: string, args: readonly string[]): Promi
     throw new CliError(`cannot load pipeline module ${path}: ${(error as Error).message}`, ExitCode.USAGE);
   }
   const exported = module.default;
-  const pipeline = typeof exported === "function" ? await (exported as PipelineFactory)({ args }) : exported;
+  let pipeline: unknown = exported;
+  if (typeof exported === "function") {
+    try {
+      pipeline = await (exported as PipelineFactory)({ args });
+    } catch (error) {
+      throw new CliError(
+        `the pipeline factory of ${path} threw: ${errorMessage(error)}; fix the module or its settings`,
+        ExitCode.USAGE,
+        { cause: error },
+      );
+    }
+  }
   if (!(pipeline instanceof Pipeline)) {
     throw new CliError(
       `${path} must export default a Pipeline or a function returning one (definePipeline((ctx) => ...))`,

@@ -49,6 +49,7 @@ import type { Output, StreamOperator } from "./operator.js";
 import { discardingOutput, RoutingOutput } from "./routing-output.js";
 import type { StreamElement } from "./stream-element.js";
 import { OperatorSubtask, SourceSubtask } from "./subtask.js";
+import { SubtaskFailedError } from "./subtask-failed-error.js";
 
 export interface ExecutionSettings extends CommitSettings {
   readonly jobId: string;
@@ -539,7 +540,9 @@ export class Execution {
   /** Starts every subtask loop; any error fails the execution. */
   start(): void {
     for (const subtask of [...this.sources, ...this.subtasks]) {
-      subtask.run().catch((error: unknown) => this.fail(error));
+      subtask
+        .run()
+        .catch((error: unknown) => this.fail(new SubtaskFailedError(subtask.uid, subtask.index, error)));
     }
   }
 
