@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PENDING_COMMITS_MESSAGE } from "../job.js";
+import { PENDING_COMMITS_MESSAGE } from "../errors.js";
 import { waitFor } from "../test-support.js";
 import {
   berth,
@@ -34,7 +34,7 @@ function documentedExitCodes(): Map<number, string> {
   return rows;
 }
 
-const testPipeline = (name: string) => join(repo, "packages/core/src/cli/test-pipelines", `${name}.ts`);
+const testPipeline = (name: string) => join(repo, "packages/core/src/cli/testing", `${name}.ts`);
 
 /** A failure: the documented code and exactly one `berth: …` line matching `line`. */
 function expectFailure(result: Finished, code: number, line: RegExp): void {

@@ -115,11 +115,6 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option("--state-backend <kind>", "state backend").choices(["memory", "sqlite"]).default("memory"),
     )
-    .option(
-      "--commit-deadline <ms>",
-      "how long commits may take: a stop whose commits miss it ends FAILED, exit 4 (default 60000)",
-      positiveInteger,
-    )
     .option("--rest-port <port>", "control plane port on 127.0.0.1 (default: random)", port)
     .option(
       "--no-auth",
