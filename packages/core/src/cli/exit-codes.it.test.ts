@@ -146,6 +146,17 @@ const cases: Record<number, () => Promise<void>> = {
       /gave up after 0.2 s waiting for .* \(stop of job exit-timeout\); .*berth status exit-timeout /,
     );
   },
+  [ExitCode.IN_USE]: async () => {
+    const env = environment("exit-in-use");
+    const first = start(env, runArgs(env, "exit-in-use"));
+    await started(first, env, 1);
+    const second = await berth(env, runArgs(env, "exit-in-use"));
+    expectFailure(second, ExitCode.IN_USE, /exit-in-use/);
+    expect(second.stdout).not.toContain("started");
+    const stop = await berth(env, ["stop", "exit-in-use"]);
+    expect(stop.code, stop.stderr).toBe(ExitCode.OK);
+    expect(await first.exited).toBe(ExitCode.OK);
+  },
 };
 
 describe("the exit codes of docs/cli.md", () => {
