@@ -23,6 +23,10 @@ export const CONFORMANCE_CASES = {
     "SIGKILL after a stop's commits, before it ends FINISHED; restore from the newest checkpoint or savepoint: every record once",
   "checkpoints-fail-after-pre-commit":
     "checkpoints fail after the sink pre-committed, more of them in a row than its transaction pool holds, then recover: the job does not hang, and every record is committed once",
+  "stop-savepoint-timeout":
+    "a stop whose savepoint times out with barriers in flight (target and source stalled): the job keeps running, a later stop succeeds, every record once",
+  "signal-before-running":
+    "SIGTERM while the job starts and while it restarts after a failure: it waits for RUNNING, stops with a savepoint and ends FINISHED; every record once after restore",
   "lingering-cleanup":
     "transactions a crashed run left open or pre-committed are aborted when the next run starts",
   "rescale-up": "crash at sink parallelism 1, restore at 3: every record once",

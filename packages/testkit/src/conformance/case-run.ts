@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { FaultPoint, Job, JobResult, Json, Logger, Sink } from "@berth/core";
+import type { FaultPoint, Job, JobResult, Json, Logger, Sink, Source } from "@berth/core";
 import { TestkitError } from "../errors.js";
 import type { ConformanceCaseName } from "./case-names.js";
 import { type ChildRun, describeChild, runChildJob } from "./child-job.js";
@@ -33,6 +33,8 @@ export interface InProcessRun {
    * machine's load; rejects if the job ends first.
    */
   afterRecords(count: number): Promise<void>;
+  /** Records that went through the pipeline towards the sink so far. */
+  seen(): number;
 }
 
 export class CaseRun {
@@ -85,26 +87,37 @@ export class CaseRun {
     return new Set(Array.from({ length: this.options.records }, (_, i) => i));
   }
 
-  /** Runs the job in this process; `sink` defaults to the factory's sink for `target`. */
+  /**
+   * Runs the job in this process; `sink` defaults to the factory's sink for `target`;
+   * `wrapSource` may wrap the sequence source.
+   */
   inProcess(
     target: object,
     spec: RunSpec,
     sink?: Sink<ConformanceRecord, Json>,
     logger?: Logger,
+    wrapSource?: (source: Source<number>) => Source<number>,
   ): InProcessRun {
     let seen = 0;
     const waiting: { count: number; resolve: () => void }[] = [];
-    const job = buildConformanceJob(sink ?? this.factory.createSink(target), spec, logger, () => {
-      seen++;
-      for (const w of waiting.filter((w) => seen >= w.count)) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve();
-      }
-    });
+    const job = buildConformanceJob(
+      sink ?? this.factory.createSink(target),
+      spec,
+      logger,
+      () => {
+        seen++;
+        for (const w of waiting.filter((w) => seen >= w.count)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve();
+        }
+      },
+      wrapSource,
+    );
     const result = job.run();
     return {
       job,
       result,
+      seen: () => seen,
       afterRecords: (count) =>
         new Promise<void>((resolve, reject) => {
           if (seen >= count) return resolve();
@@ -120,18 +133,27 @@ export class CaseRun {
     };
   }
 
-  /** Runs the job in a child process, with `BERTH_FAULT=fault` when given. */
-  child(target: object, spec: RunSpec, fault?: string, stop?: RunnerSpec["stop"]): Promise<ChildRun> {
+  /**
+   * Runs the job in a child process, with `BERTH_FAULT=fault` when given; `control.stop` stops
+   * it after some records, `control.signal` holds a start until the kit sends it SIGTERM.
+   */
+  child(
+    target: object,
+    spec: RunSpec,
+    fault?: string,
+    control: Pick<RunnerSpec, "stop" | "signal"> = {},
+  ): Promise<ChildRun> {
     return runChildJob(
       {
         factoryModule: this.options.factoryModule,
         factoryExport: this.options.factoryExport,
         target,
         run: spec,
-        ...(stop ? { stop } : {}),
+        ...control,
       },
       {
         ...(fault ? { fault } : {}),
+        ...(control.signal ? { sigtermOn: "holding-start" as const } : {}),
         env: this.options.env,
         timeoutMs: Math.max(30_000, this.options.caseTimeoutMs - 10_000),
       },

@@ -6,7 +6,8 @@
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createLogger, type FaultPoint } from "@berth/core";
+import { setTimeout as sleep } from "node:timers/promises";
+import { BerthError, createLogger, type FaultPoint } from "@berth/core";
 import { TestkitError } from "../errors.js";
 import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";
@@ -16,7 +17,9 @@ import { describeChild } from "./child-job.js";
 import { commitTwice, lostAcknowledgements, newCommitLog, withCommitter } from "./committer-faults.js";
 import { type ResolvedOptions, resolveOptions, type SinkConformanceOptions } from "./options.js";
 import { type ConformanceReport, formatReport } from "./report.js";
+import type { RunnerEvent } from "./runner-protocol.js";
 import { loadSinkFactory, type SinkConformanceFactory } from "./sink-factory.js";
+import { Stall, withFetchStall, withWriteStall } from "./stalls.js";
 
 type CaseBody = (run: CaseRun) => Promise<string | undefined>;
 
@@ -250,7 +253,7 @@ function stopCommitFault(fault: "throw" | "kill"): CaseBody {
     const target = await run.target();
     const spec = run.spec();
     const stop = { afterRecords: Math.floor(run.options.records / 3), drain: false, fault };
-    const child = await run.child(target, spec, undefined, stop);
+    const child = await run.child(target, spec, undefined, { stop });
     const commits = child.events.find((e) => e.event === "stop-commits")?.total ?? 0;
     if (commits === 0) {
       run.abort(
@@ -349,6 +352,130 @@ const checkpointsFailAfterPreCommit: CaseBody = async (run) => {
   return undefined;
 };
 
+// --- a stop whose savepoint times out; signals before RUNNING -----------------------------
+
+/** The stop's savepoint times out this soon while the target is stalled (the case's checkpoints too). */
+const STALLED_CHECKPOINT_TIMEOUT_MS = 2_000;
+/** Stops retried when a savepoint times out on a loaded machine. */
+const STOP_ATTEMPTS = 3;
+
+/** Resolves false when `progress` has not resolved within `limitMs`: nothing waits forever. */
+function within(progress: Promise<void>, limitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    progress.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), limitMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The target and the source stall (every write and fetch waits) when a stop is requested:
+ * records and earlier barriers back up in the channels, the stop's barrier waits behind the
+ * source's fetch, its savepoint times out and the stop fails. Once both go on, the job must run
+ * on — the abandoned barrier, arriving late, halts nothing — and a later stop succeeds with every
+ * record before it committed once.
+ */
+const stopSavepointTimeout: CaseBody = async (run) => {
+  const target = await run.target();
+  const spec = run.spec({ checkpointTimeoutMs: STALLED_CHECKPOINT_TIMEOUT_MS });
+  const writes = new Stall();
+  const fetches = new Stall();
+  const job = run.inProcess(
+    target,
+    spec,
+    withWriteStall(run.factory.createSink(target), writes),
+    undefined,
+    (source) => withFetchStall(source, fetches),
+  );
+  const savepoints = join(run.workDirectory, "savepoints");
+  await job.afterRecords(run.options.records / 4);
+  writes.close();
+  fetches.close();
+  // The source waits inside a fetch before the stop is triggered, so the stop's barrier waits behind it.
+  for (const until = Date.now() + 10_000; fetches.waiting === 0; await sleep(5)) {
+    if (Date.now() > until) run.abort("the stall", "the source never reached the stalled fetch");
+  }
+  const phase = "the stop while the target and the source stalled";
+  const failed = await job.job.stop({ drain: false, targetDirectory: savepoints }).then(
+    (savepoint) => run.abort(phase, `the stop succeeded (${savepoint}) although every write was stalled`),
+    (error: Error) => error,
+  );
+  if (!(failed instanceof BerthError) || failed.code !== "SAVEPOINT_FAILED")
+    run.abort(phase, `the stop failed with ${failed.message}, expected its savepoint to time out`);
+  if (job.job.state !== "RUNNING")
+    run.abort(phase, `after its stop's savepoint failed the job is ${job.job.state}; it must keep running`);
+  writes.open();
+  fetches.open();
+  const limitMs = Math.max(10_000, run.options.caseTimeoutMs / 3);
+  if (!(await within(job.afterRecords(job.seen() + run.options.records / 10), limitMs))) {
+    await within(
+      job.job.cancel().then(() => undefined),
+      10_000,
+    );
+    run.abort(
+      "after the failed stop",
+      `the job made no progress within ${limitMs / 1000} s after the target and the source went on: the abandoned stop barrier halted it`,
+    );
+  }
+  let savepoint: string | undefined;
+  for (let attempt = 1; !savepoint; attempt++) {
+    savepoint = await job.job.stop({ drain: false, targetDirectory: savepoints }).catch((error: Error) => {
+      if (attempt < STOP_ATTEMPTS && error instanceof BerthError && error.code === "SAVEPOINT_FAILED")
+        return undefined;
+      return run.abort("the later stop", `the stop failed: ${error.message}`);
+    });
+  }
+  await run.finished("the later stop", job);
+  const position = await positionOf(savepoint);
+  await run.check("after the later stop, before restore", target, position.emitted, position.emitted);
+  await run.checkNoLingering("after the later stop, before restore", target, spec.sinkPrefix);
+  await run.finished(
+    "the restore from the later stop's savepoint",
+    run.inProcess(target, run.spec({ restorePath: savepoint })),
+  );
+  await run.checkAll("after the restore from the later stop's savepoint", target);
+  await run.checkNoLingering("after the restore", target, spec.sinkPrefix);
+  return undefined;
+};
+
+/**
+ * SIGTERM to the job process while it starts (its lingering cleanup is held) and while it
+ * restarts after a failure (the restart's cleanup is held): the stop waits for RUNNING, takes a
+ * savepoint, and the job ends FINISHED with exit code 0 — the signal is not lost.
+ */
+const signalBeforeRunning: CaseBody = async (run) => {
+  for (const during of ["start", "restart"] as const) {
+    const phase = `SIGTERM during the ${during}`;
+    const target = await run.target(during);
+    const spec = run.spec();
+    const fault =
+      during === "restart" ? `while-writing@${Math.floor(run.options.records / 4)}:throw` : undefined;
+    const child = await run.child(target, spec, fault, { signal: { holdStart: during === "start" ? 1 : 2 } });
+    if (!child.events.some((e) => e.event === "holding-start"))
+      run.abort(phase, `the ${during} was never held, so no SIGTERM was sent; ${describeChild(child)}`);
+    const stopFailed = child.events.find(
+      (e): e is Extract<RunnerEvent, { event: "stop-failed" }> => e.event === "stop-failed",
+    );
+    if (stopFailed) run.abort(phase, `the stop the signal asked for failed: ${stopFailed.error}`);
+    run.childFinished(phase, child);
+    const stopped =
+      child.events.find((e): e is Extract<RunnerEvent, { event: "stopped" }> => e.event === "stopped") ??
+      run.abort(phase, `the job ended without the stop the signal asked for; ${describeChild(child)}`);
+    const position = await positionOf(stopped.savepoint);
+    await run.check(`after ${phase}, before restore`, target, position.emitted, position.emitted);
+    await run.checkNoLingering(`after ${phase}, before restore`, target, spec.sinkPrefix);
+    await run.finished(
+      `the restore from the savepoint of ${phase}`,
+      run.inProcess(target, run.spec({ restorePath: stopped.savepoint })),
+    );
+    await run.checkAll(`after the restore from the savepoint of ${phase}`, target);
+    await run.checkNoLingering(`after the restore from the savepoint of ${phase}`, target, spec.sinkPrefix);
+  }
+  return undefined;
+};
+
 const lingeringCleanup: CaseBody = async (run) => {
   if (!run.factory.lingeringTransactions) return "the factory has no lingeringTransactions()";
   const point = "after-pre-commit";
@@ -436,6 +563,8 @@ const BODIES: Record<ConformanceCaseName, CaseBody> = {
   "stop-commit-fails": stopCommitFault("throw"),
   "crash-during-stop-commit": stopCommitFault("kill"),
   "checkpoints-fail-after-pre-commit": checkpointsFailAfterPreCommit,
+  "stop-savepoint-timeout": stopSavepointTimeout,
+  "signal-before-running": signalBeforeRunning,
   "lingering-cleanup": lingeringCleanup,
   "rescale-up": rescale(1, 3),
   "rescale-down": rescale(3, 1),

@@ -27,6 +27,8 @@ export interface ChildOptions {
   readonly fault?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Send the child SIGTERM when it reports this event. */
+  readonly sigtermOn?: RunnerEvent["event"];
 }
 
 /** At most this many job processes at once, whatever the number of concurrent cases. */
@@ -97,7 +99,10 @@ function spawnChild(spec: RunnerSpec, options: ChildOptions): Promise<ChildRun> 
       const lines = (stdoutRest + chunk).split("\n");
       stdoutRest = lines.pop() ?? "";
       for (const line of lines) {
-        if (line.startsWith(EVENT_PREFIX)) events.push(JSON.parse(line.slice(EVENT_PREFIX.length)));
+        if (!line.startsWith(EVENT_PREFIX)) continue;
+        const event = JSON.parse(line.slice(EVENT_PREFIX.length)) as RunnerEvent;
+        events.push(event);
+        if (event.event === options.sigtermOn && child.pid !== undefined) process.kill(child.pid, "SIGTERM");
       }
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {

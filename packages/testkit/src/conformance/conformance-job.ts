@@ -2,7 +2,16 @@
  * The one pipeline every case runs — a rate-limited sequence source into the sink under
  * test — built the same way in the test process and in the child runner.
  */
-import { createLogger, Job, type Json, type Logger, Pipeline, type Sink, sequenceSource } from "@berth/core";
+import {
+  createLogger,
+  Job,
+  type Json,
+  type Logger,
+  Pipeline,
+  type Sink,
+  type Source,
+  sequenceSource,
+} from "@berth/core";
 import type { ConformanceRecord } from "./sink-factory.js";
 
 export const PIPELINE_NAME = "conformance";
@@ -24,18 +33,25 @@ export interface RunSpec {
   /** Failovers inside the job before it fails. */
   readonly restartAttempts: number;
   readonly commitDeadlineMs: number;
+  /** A checkpoint or savepoint not acknowledged within this fails. Default 30 s. */
+  readonly checkpointTimeoutMs?: number;
 }
 
-/** `onRecord` sees every record on its way to the sink (in-process runs use it to act mid-run). */
+/**
+ * `onRecord` sees every record on its way to the sink (in-process runs use it to act mid-run);
+ * `wrapSource` may wrap the sequence source (to stall it, say).
+ */
 export function buildConformanceJob(
   sink: Sink<ConformanceRecord, Json>,
   spec: RunSpec,
   logger: Logger = createLogger(process.env.BERTH_LOG_LEVEL ?? "warn"),
   onRecord?: (seq: number) => void,
+  wrapSource: (source: Source<number>) => Source<number> = (source) => source,
 ): Job {
   const pipeline = Pipeline.create({ name: PIPELINE_NAME });
+  const source = sequenceSource({ count: spec.records, ratePerSecond: spec.ratePerSecond, batchSize: 50 });
   pipeline
-    .source(sequenceSource({ count: spec.records, ratePerSecond: spec.ratePerSecond, batchSize: 50 }), {
+    .source(wrapSource(source), {
       uid: SOURCE_UID,
       parallelism: 1,
     })
@@ -51,7 +67,7 @@ export function buildConformanceJob(
     jobId: spec.jobId,
     checkpointDirectory: spec.checkpointDirectory,
     checkpointIntervalMs: spec.checkpointIntervalMs,
-    checkpointTimeoutMs: 30_000,
+    checkpointTimeoutMs: spec.checkpointTimeoutMs ?? 30_000,
     commitDeadlineMs: spec.commitDeadlineMs,
     restartStrategy: { attempts: spec.restartAttempts, delayMs: 200 },
     // Small channels keep the source close to the sink, so a stop or savepoint the kit triggers

@@ -9,6 +9,10 @@ import { TestkitError } from "../errors.js";
 import { buildConformanceJob } from "./conformance-job.js";
 import { EVENT_PREFIX, RUN_ENV, type RunnerEvent, type RunnerSpec } from "./runner-protocol.js";
 import { loadSinkFactory } from "./sink-factory.js";
+import { withHeldStart } from "./stalls.js";
+
+/** How long a held start waits for its signal before it goes on anyway. */
+const HOLD_LIMIT_MS = 60_000;
 
 function emit(event: RunnerEvent): Promise<void> {
   return new Promise((resolve) =>
@@ -26,7 +30,14 @@ async function main(): Promise<number> {
   const spec = JSON.parse(raw) as RunnerSpec;
   const factory = await loadSinkFactory(spec.factoryModule, spec.factoryExport);
   let seen = 0;
-  const job = buildConformanceJob(factory.createSink(spec.target), spec.run, undefined, () => {
+  const created = factory.createSink(spec.target);
+  const signal = spec.signal;
+  const sink = signal
+    ? withHeldStart(created, { start: signal.holdStart, signal: "SIGTERM", limitMs: HOLD_LIMIT_MS }, () => {
+        void emit({ event: "holding-start", start: signal.holdStart });
+      })
+    : created;
+  const job = buildConformanceJob(sink, spec.run, undefined, () => {
     if (spec.stop && ++seen === spec.stop.afterRecords) void stop(spec.stop);
   });
   async function stop(request: NonNullable<RunnerSpec["stop"]>): Promise<void> {
@@ -39,6 +50,15 @@ async function main(): Promise<number> {
       (savepoint) => emit({ event: "stopped", savepoint }),
       (error: Error) => emit({ event: "stop-failed", error: error.message }),
     );
+  }
+  if (signal) {
+    // As `berth run`: SIGTERM = stop with a savepoint (once).
+    process.once("SIGTERM", () => {
+      job.stop({ drain: false }).then(
+        (savepoint) => emit({ event: "stopped", savepoint }),
+        (error: Error) => emit({ event: "stop-failed", error: error.message }),
+      );
+    });
   }
   job.on("running", () => void emit({ event: "running" }));
   job.on(

@@ -17,10 +17,18 @@ export interface RunnerSpec {
     readonly drain: boolean;
     readonly fault?: "throw" | "kill";
   };
+  /**
+   * SIGTERM stops the job with a savepoint, as `berth run` does; the `holdStart`-th start's
+   * lingering cleanup (1 the first, 2 the restart after the first failover) reports
+   * `holding-start` and waits for that SIGTERM, so it arrives while the job is CREATED or
+   * RESTARTING.
+   */
+  readonly signal?: { readonly holdStart: number };
 }
 
 export type RunnerEvent =
   | { readonly event: "running" }
+  | { readonly event: "holding-start"; readonly start: number }
   | { readonly event: "snapshot"; readonly id: number; readonly directory: string }
   | { readonly event: "stop-commits"; readonly total: number }
   | { readonly event: "stopped"; readonly savepoint: string }
