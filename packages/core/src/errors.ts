@@ -33,6 +33,8 @@ export type BerthErrorCode =
   | "SAVEPOINT_BACKEND_MISMATCH"
   | "SAVEPOINT_PIPELINE_MISMATCH"
   | "SAVEPOINT_CLAIMED"
+  /** A committable or writer state a sink stored cannot be read by its codec. */
+  | "SINK_STATE_UNREADABLE"
   | "SINK_PREFIX_IN_USE"
   | "SINK_PREFIX_INVALID"
   | "SINK_PREFIX_TOO_LONG"

@@ -67,6 +67,7 @@ export {
 } from "./pipeline/pipeline.js";
 export { redactSecrets, redactValue } from "./redact.js";
 export { SubtaskFailedError } from "./runtime/subtask-failed-error.js";
+export type { VersionedCodec } from "./sink/codec.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
 export type { LingeringScope } from "./sink/lingering-scope.js";
 export {
@@ -98,4 +99,5 @@ export { fileLinesSource, iterableSource } from "./source/iterable-source.js";
 export { type SequenceSourceOptions, sequenceSource } from "./source/sequence-source.js";
 export type { Source, SourcePoll, SourceReader, SourceReaderContext, SourceRecord } from "./source/source.js";
 export type { StateBackendKind } from "./state/state-backend.js";
+export { describeIssues, parseWith } from "./validation.js";
 export { SDK_VERSION } from "./version.js";

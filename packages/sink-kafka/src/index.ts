@@ -14,7 +14,7 @@ export {
   type KafkaCompression,
   type KafkaSinkOptions,
 } from "./kafka-sink-options.js";
-export type { KafkaWriterState } from "./kafka-writer.js";
+export type { KafkaWriterState } from "./kafka-writer-state.js";
 export {
   abortLingeringTransactions,
   type LingeringCleanupOptions,

@@ -5,8 +5,9 @@
  * report names (the attempt that wrote it, its record count).
  *
  * Version 1. Bump {@link KAFKA_COMMITTABLE_VERSION} when the shape changes and teach
- * {@link upgradeKafkaCommittable} the old one.
+ * {@link kafkaCommittableCodec} the old one.
  */
+import type { VersionedCodec } from "@berth/core";
 import { KafkaError } from "./errors.js";
 import { type PreparedTransaction, parsePreparedTransaction } from "./kafka-internals/index.js";
 
@@ -71,13 +72,17 @@ export function parseKafkaCommittable(value: unknown): KafkaCommittable {
   };
 }
 
-export function upgradeKafkaCommittable(version: number, stored: unknown): KafkaCommittable {
-  if (version === KAFKA_COMMITTABLE_VERSION) return parseKafkaCommittable(stored);
-  throw new KafkaError(
-    "KAFKA_COMMITTABLE_INVALID",
-    `kafka sink: the restore point holds committables of version ${version}; this @berth/sink-kafka reads version ${KAFKA_COMMITTABLE_VERSION}. Restore with the version that wrote it`,
-  );
-}
+/** Version 1 is the only one; the core parses every restored committable with it before any commit. */
+export const kafkaCommittableCodec: VersionedCodec<KafkaCommittable> = {
+  version: KAFKA_COMMITTABLE_VERSION,
+  parse(version, stored) {
+    if (version === KAFKA_COMMITTABLE_VERSION) return parseKafkaCommittable(stored);
+    throw new KafkaError(
+      "KAFKA_COMMITTABLE_INVALID",
+      `kafka sink: committables of version ${version} are unknown to this @berth/sink-kafka, which reads version ${KAFKA_COMMITTABLE_VERSION}; restore with the version that wrote it`,
+    );
+  },
+};
 
 /** Identifies one transaction of a slot (the id alone is reused). */
 export function committableKey(

@@ -17,7 +17,6 @@ import {
   committableKey,
   describeKafkaCommittable,
   type KafkaCommittable,
-  parseKafkaCommittable,
   toPreparedTransaction,
 } from "./kafka-committable.js";
 import type { KnownCommitFailure, TransactionClient } from "./kafka-internals/index.js";
@@ -37,13 +36,8 @@ export class KafkaCommitter implements Committer<KafkaCommittable> {
     private readonly confirmations: CommitConfirmations,
   ) {}
 
-  async commit(stored: KafkaCommittable): Promise<CommitOutcome> {
-    let committable: KafkaCommittable;
-    try {
-      committable = parseKafkaCommittable(stored);
-    } catch (error) {
-      return CommitOutcomes.failedKnown("KAFKA_COMMITTABLE_INVALID", (error as Error).message, error);
-    }
+  /** `committable` is checked: the writer made it, or the core parsed it at restore. */
+  async commit(committable: KafkaCommittable): Promise<CommitOutcome> {
     const key = committableKey(committable);
     this.confirmations.began(key);
     const tx = toPreparedTransaction(committable);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KafkaError } from "./errors.js";
-import { parseKafkaCommittable, upgradeKafkaCommittable } from "./kafka-committable.js";
+import { kafkaCommittableCodec, parseKafkaCommittable } from "./kafka-committable.js";
 import { KAFKA_SINK_DEFAULTS, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
 import { checkTransactionTimeout } from "./kafka-sink-validation.js";
 import { recordSerializer } from "./record-serializer.js";
@@ -111,13 +111,13 @@ describe("kafka committable", () => {
 
   it("round-trips version 1, 64-bit producer ids as strings", () => {
     expect(parseKafkaCommittable(JSON.parse(JSON.stringify(committable)))).toEqual(committable);
-    expect(upgradeKafkaCommittable(1, committable)).toEqual(committable);
+    expect(kafkaCommittableCodec.parse(1, committable)).toEqual(committable);
   });
 
   it("refuses a committable without anchor or of an unknown version", () => {
     const { anchor: _, ...bare } = committable;
     expect(() => parseKafkaCommittable(bare)).toThrow(/has no anchor/);
-    expect(() => upgradeKafkaCommittable(2, committable)).toThrow(/version 2/);
+    expect(() => kafkaCommittableCodec.parse(2, committable)).toThrow(/version 2/);
     expect(() => parseKafkaCommittable({ ...committable, producerId: 5 })).toThrow(KafkaError);
   });
 });

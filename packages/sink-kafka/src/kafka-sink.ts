@@ -9,16 +9,13 @@ import type { Kafka } from "kafkajs";
 import { AtLeastOnceKafkaWriter } from "./at-least-once-writer.js";
 import { CommitConfirmations } from "./commit-confirmations.js";
 import { createKafka } from "./kafka-client.js";
-import {
-  KAFKA_COMMITTABLE_VERSION,
-  type KafkaCommittable,
-  upgradeKafkaCommittable,
-} from "./kafka-committable.js";
+import { type KafkaCommittable, kafkaCommittableCodec } from "./kafka-committable.js";
 import { KafkaCommitter } from "./kafka-committer.js";
 import { TransactionClient } from "./kafka-internals/index.js";
 import { type KafkaSinkOptions, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
 import { validateKafkaSink } from "./kafka-sink-validation.js";
 import { KafkaWriter } from "./kafka-writer.js";
+import { type KafkaWriterState, kafkaWriterStateCodec } from "./kafka-writer-state.js";
 import { abortLingeringTransactions } from "./lingering-transactions.js";
 
 /**
@@ -31,7 +28,7 @@ import { abortLingeringTransactions } from "./lingering-transactions.js";
  * );
  * ```
  */
-export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommittable> {
+export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommittable, KafkaWriterState> {
   const resolved = resolveKafkaSinkOptions(options);
   let kafka: Kafka | undefined;
   const client = (): Kafka => {
@@ -43,12 +40,12 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
   const warnings: string[] = [];
   return {
     kind: "kafka",
-    committableVersion: KAFKA_COMMITTABLE_VERSION,
+    committable: kafkaCommittableCodec,
+    writerState: kafkaWriterStateCodec,
     targetIdentity: () =>
       `kafka://${resolved.brokers.join(",")}/${typeof resolved.topic === "string" ? resolved.topic : "*"}`,
     // A transactional id is a protocol STRING: at most 32767 bytes.
     maxNameBytes: 32_767,
-    upgradeCommittable: (version, stored) => upgradeKafkaCommittable(version, stored),
     async validate({ checkpointIntervalMs }) {
       await validateKafkaSink(client(), resolved, checkpointIntervalMs, {
         warn: (message) => warnings.push(message),
@@ -72,10 +69,7 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
       // smaller pool now leaves ids no run uses). The subtasks to look at — this run's and
       // vanished ones — come from the core's lingering scope.
       let poolSize = resolved.maxPoolSize;
-      for (const state of context.restoredWriterStates) {
-        const s = state as { poolSize?: unknown } | null;
-        if (typeof s?.poolSize === "number") poolSize = Math.max(poolSize, s.poolSize);
-      }
+      for (const state of context.restoredWriterStates) poolSize = Math.max(poolSize, state.poolSize);
       for (const c of context.restoredCommittables) {
         const slot = context.names.parsePooled(c.transactionalId)?.slot;
         if (slot !== undefined) poolSize = Math.max(poolSize, slot + 1);

@@ -34,20 +34,9 @@ import { KafkaError, messageOf } from "./errors.js";
 import { committableKey, type KafkaCommittable } from "./kafka-committable.js";
 import { KafkaInternalsError, type TopicMessages, TransactionalProducer } from "./kafka-internals/index.js";
 import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";
+import type { KafkaWriterState } from "./kafka-writer-state.js";
 import { MessageBatch } from "./message-batch.js";
 import { recordSerializer, type SerializedRecord } from "./record-serializer.js";
-
-/**
- * What the writer keeps in checkpoints: `poolSize` tells lingering cleanup which slots existed
- * (which subtasks did, the core's lingering scope knows from the checkpoint itself).
- */
-export type KafkaWriterState = {
-  readonly version: 1;
-  readonly subtask: number;
-  readonly parallelism: number;
-  /** Slots per subtask this writer may have opened: its `maxPoolSize`. */
-  readonly poolSize: number;
-};
 
 interface Slot {
   readonly index: number;
@@ -61,7 +50,7 @@ interface Slot {
 
 const CLOSE_TIMEOUT_MS = 5_000;
 
-export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable> {
+export class KafkaWriter<T> implements SinkWriter<T, KafkaCommittable, KafkaWriterState> {
   private readonly slots: Slot[] = [];
   private current: { slot: Slot; records: number } | undefined;
   private readonly batch = new MessageBatch();

@@ -92,6 +92,8 @@ export const checkpointMetadata = z.object({
       /** The prefix the sink used; a restore keeps it unless the sink has an explicit one (ADR 0005). */
       sinkPrefix: z.string(),
       committableVersion: z.number().int(),
+      /** Version of the sink's writer state in the operator state files; absent before versioned codecs (read as 1). */
+      writerStateVersion: z.number().int().optional(),
       committables: z.array(storedCommittable),
     }),
   ),

@@ -3,7 +3,7 @@
  * `code`; every one names the file (or directory) at fault and says what to do. They are
  * raised before anything is restored — no committable is committed, no state loaded.
  */
-import { BerthError, type BerthErrorCode } from "../errors.js";
+import { BerthError, type BerthErrorCode, errorMessage } from "../errors.js";
 
 /** Base of every restore refusal; `file` is the file or directory at fault. */
 export class RestoreError extends BerthError {
@@ -107,5 +107,27 @@ export class SavepointClaimedError extends RestoreError {
       `${file} was claimed by job ${claimedBy} at ${claimedAt}, which owns it and may delete it; restore from that job's latest checkpoint or a new savepoint of it instead (remove ${file} only if that job is gone and none of its checkpoints is needed)`,
     );
     this.claimedBy = claimedBy;
+  }
+}
+
+/** A committable or writer state of a sink that the sink's codec cannot read (unknown version, bad shape). */
+export class SinkStateUnreadableError extends RestoreError {
+  static override readonly marker: string = "berth.core/SinkStateUnreadableError";
+  readonly uid: string;
+  readonly subtask: number;
+
+  constructor(
+    file: string,
+    stored: { uid: string; subtask: number; what: "committable" | "writer state"; version: number },
+    cause: unknown,
+  ) {
+    super(
+      "SINK_STATE_UNREADABLE",
+      file,
+      `${file}: the ${stored.what} of sink "${stored.uid}" subtask ${stored.subtask} (version ${stored.version}) cannot be read: ${errorMessage(cause)}; nothing was committed or aborted — restore it with the release that wrote it, or upgrade the sink to one that reads version ${stored.version}`,
+      { cause },
+    );
+    this.uid = stored.uid;
+    this.subtask = stored.subtask;
   }
 }

@@ -9,10 +9,8 @@ import type { FileCommittable } from "./file-committable.js";
 const TRANSIENT = new Set(["EAGAIN", "EBUSY", "EMFILE", "ENFILE", "ENOSPC", "EINTR"]);
 
 export class FileCommitter implements Committer<FileCommittable> {
-  constructor(private readonly directory: string) {}
-
   async commit(committable: FileCommittable): Promise<CommitOutcome> {
-    const directory = committable.directory ?? this.directory;
+    const { directory } = committable;
     const pending = join(directory, committable.pending);
     const final = join(directory, committable.final);
     try {

@@ -5,13 +5,12 @@
  */
 import { readdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { BerthError } from "../errors.js";
 import { ensureDirectory } from "../fs/directories.js";
 import type { Sink } from "../sink/sink.js";
 import {
-  FILE_COMMITTABLE_VERSION,
   FILE_NAME_DECORATION_BYTES,
   type FileCommittable,
+  fileCommittableCodec,
   inProgressTransaction,
   transactionOf,
 } from "./file-committable.js";
@@ -24,26 +23,18 @@ export function fileSink<T>(options: FileSinkOptions<T>): Sink<T, FileCommittabl
   const directory = resolve(resolved.directory);
   return {
     kind: "file",
-    committableVersion: FILE_COMMITTABLE_VERSION,
+    committable: fileCommittableCodec(directory),
     targetIdentity: () => `file://${directory}`,
     // A file name is at most 255 bytes (NAME_MAX on Linux, macOS and Windows).
     maxNameBytes: 255 - FILE_NAME_DECORATION_BYTES,
     transactionName: transactionOf,
-    upgradeCommittable(version, stored) {
-      // Version 1 had no directory: it meant this sink's directory, which the committer falls back to.
-      if (version === 1) return stored as FileCommittable;
-      throw new BerthError(
-        "RESTORE_FAILED",
-        `file sink: the restore point holds committables of version ${version}, this Berth reads ${FILE_COMMITTABLE_VERSION} and 1; restore with the Berth that wrote it`,
-      );
-    },
     async createWriter(context) {
       await ensureDirectory(directory, 0o777);
       return new FileWriter<T>(context, { ...resolved, directory });
     },
     async createCommitter() {
       await ensureDirectory(directory, 0o777);
-      return new FileCommitter(directory);
+      return new FileCommitter();
     },
     async abortLingering(context) {
       const names = await readdir(directory).catch(() => [] as string[]);

@@ -217,7 +217,7 @@ export class DataStream<T> {
     return new KeyedStream<K, T>(this.pipeline, this.vertex, keyOf as (value: unknown) => unknown);
   }
 
-  sinkTo<C extends Json>(sink: Sink<T, C>, options: SinkOptions): void {
+  sinkTo<C extends Json, S extends Json = Json>(sink: Sink<T, C, S>, options: SinkOptions): void {
     const parallelism = this.pipeline.checkParallelism(options);
     if (options.sinkPrefix !== undefined) {
       checkSinkPrefix(options.sinkPrefix, options.uid);

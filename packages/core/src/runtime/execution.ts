@@ -46,6 +46,7 @@ import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
 import { Channel } from "./channel.js";
 import { InputGate } from "./input-gate.js";
 import type { Output, StreamOperator } from "./operator.js";
+import { parseRestoredSinkValues, type RestoredSinkValues } from "./restored-sink-values.js";
 import { discardingOutput, RoutingOutput } from "./routing-output.js";
 import type { StreamElement } from "./stream-element.js";
 import { OperatorSubtask, SourceSubtask } from "./subtask.js";
@@ -117,6 +118,8 @@ export class Execution {
   private readonly prefixes = new Map<string, string>();
   /** Set when a stop's synchronous commits begin: every commit retry goes on until then, and no longer. */
   stopCommitDeadline: number | undefined;
+  /** Each sink's restored values, parsed by its codecs (by uid). */
+  private readonly restoredSinks = new Map<string, RestoredSinkValues>();
 
   private constructor(
     private readonly pipeline: Pipeline,
@@ -153,6 +156,7 @@ export class Execution {
     try {
       execution.checkRestorePoint();
       execution.resolveSinkPrefixes();
+      execution.parseRestoredSinks();
       await execution.recoverSinks();
       await execution.build();
     } catch (error) {
@@ -191,6 +195,17 @@ export class Execution {
       this.settings.log.warn(
         `dropping the state of operators the pipeline no longer has (uid ${orphaned.join(", ")}), as --allow-non-restored-state asks`,
       );
+  }
+
+  /** Every sink's stored values through its codecs, all before any sink commits or aborts anything. */
+  private parseRestoredSinks(): void {
+    for (const vertex of this.pipeline.vertices) {
+      if (vertex.kind !== "sink") continue;
+      this.restoredSinks.set(
+        vertex.uid,
+        parseRestoredSinkValues(vertex.sink, vertex.uid, this.settings.restorePoint),
+      );
+    }
   }
 
   /**
@@ -244,16 +259,8 @@ export class Execution {
       this.settings.log.info(
         `sink ${vertex.uid}: ${vertex.sink.kind} target ${redactSecrets(vertex.sink.targetIdentity())}, prefix ${context.sinkPrefix}`,
       );
-      const stored = restore?.metadata.sinks.find((s) => s.uid === vertex.uid);
-      const restored: StoredCommittable[] = [];
-      for (const c of stored?.committables ?? []) {
-        if (restore?.confirmedCommits.has(c.id)) continue;
-        restored.push(
-          stored && stored.committableVersion !== vertex.sink.committableVersion
-            ? this.upgrade(vertex, stored.committableVersion, c)
-            : c,
-        );
-      }
+      const parsed = this.restoredSinks.get(vertex.uid);
+      const restored = (parsed?.committables ?? []).filter((c) => !restore?.confirmedCommits.has(c.id));
       if (restored.length > 0) {
         const committer = await vertex.sink.createCommitter(context);
         try {
@@ -262,7 +269,7 @@ export class Execution {
           await committer.close();
         }
       }
-      const writerStates = (restore?.states.get(vertex.uid) ?? []).flatMap((f) => f.operatorState as Json[]);
+      const writerStates = parsed?.writerStates ?? [];
       const committables = restored.map((c) => c.committable as Json);
       await vertex.sink.abortLingering({
         ...context,
@@ -281,16 +288,6 @@ export class Execution {
         }),
       });
     }
-  }
-
-  private upgrade(vertex: SinkVertex, version: number, stored: StoredCommittable): StoredCommittable {
-    if (!vertex.sink.upgradeCommittable) {
-      throw new BerthError(
-        "RESTORE_FAILED",
-        `sink "${vertex.uid}" stores committables in version ${vertex.sink.committableVersion}, the restore point holds version ${version} and the sink cannot upgrade them`,
-      );
-    }
-    return { ...stored, committable: vertex.sink.upgradeCommittable(version, stored.committable as Json) };
   }
 
   private async commitRestored(committer: Committer<Json>, stored: StoredCommittable): Promise<void> {
@@ -395,7 +392,11 @@ export class Execution {
     }
     for (const v of pipeline.vertices) {
       const restored = this.restoredState(v);
-      const operatorStates = restored?.flatMap((f) => f.operatorState as Json[]);
+      // A sink's writer states are taken over as its codec parsed them.
+      const operatorStates =
+        v.kind === "sink" && restored
+          ? [...(this.restoredSinks.get(v.uid)?.writerStates ?? [])]
+          : restored?.flatMap((f) => f.operatorState as Json[]);
       const vertexOutputs = outputs.get(v.index) ?? [];
       if (v.kind === "source") {
         const splits = operatorStates ?? (await v.source.initialSplits(v.parallelism));
@@ -506,7 +507,8 @@ export class Execution {
       uid: vertex.uid,
       kind: vertex.sink.kind,
       sinkPrefix: context.sinkPrefix,
-      committableVersion: vertex.sink.committableVersion,
+      committableVersion: vertex.sink.committable.version,
+      ...(vertex.sink.writerState ? { writerStateVersion: vertex.sink.writerState.version } : {}),
       committables: Array.from(
         { length: vertex.parallelism },
         (_, i) => acks.get(`${vertex.uid}#${i}`)?.committables ?? [],

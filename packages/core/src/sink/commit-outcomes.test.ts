@@ -207,20 +207,26 @@ describe("the file committer", () => {
     expect(readFileSync(join(out, c.final), "utf8")).toBe(content);
     expect(committedSeqs(out)).toEqual(range(0, 10));
 
-    // A version 1 committable (no directory) commits in the committer's directory.
+    // Both files gone: a known permanent failure.
     rmSync(join(out, c.final));
-    const { directory: _, ...v1 } = c;
-    expect(await committer.commit(v1)).toMatchObject({
+    expect(await committer.commit(c)).toMatchObject({
       kind: "failedKnown",
       code: "FILE_PRE_COMMITTED_FILE_MISSING",
     });
   });
 
-  it("reads version 1 committables and refuses unknown versions", () => {
-    const sink = fileSink({ directory: workDirectory("file-versions") });
+  it("reads version 1 committables as in the sink's directory, checks version 2 ones and refuses unknown versions", () => {
+    const directory = workDirectory("file-versions");
+    const { committable } = fileSink({ directory });
     const v1 = { pending: ".a.jsonl.inprogress", final: "a.jsonl", records: 1 };
-    expect(sink.upgradeCommittable?.(1, v1)).toEqual(v1);
-    expect(() => sink.upgradeCommittable?.(9, v1)).toThrow(/version 9/);
+    expect(committable.parse(1, v1)).toEqual({ directory, ...v1 });
+    expect(committable.parse(2, { directory: "/elsewhere", ...v1 })).toEqual({
+      directory: "/elsewhere",
+      ...v1,
+    });
+    expect(() => committable.parse(2, v1)).toThrow(/`directory`/);
+    expect(() => committable.parse(2, { directory, ...v1, records: -1 })).toThrow(/`records`.*got -1/);
+    expect(() => committable.parse(9, v1)).toThrow(/version 9/);
   });
 });
 

@@ -7,6 +7,7 @@
  * behind the writer.
  */
 import type { StoredCommittable } from "../checkpoint/metadata.js";
+import { BerthError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
 import type { OperatorContext, OperatorSnapshot, StreamOperator } from "../runtime/operator.js";
 import type { BarrierOptions } from "../runtime/stream-element.js";
@@ -47,6 +48,13 @@ export class SinkOperator implements StreamOperator {
       { ...this.options.context, subtask: context.subtask, currentCheckpointId: () => this.lastBarrier + 1 },
       restoredOperatorState[0],
     );
+    // Stored state needs a version and a parse step, or no later release could read it back.
+    if (this.writer.snapshotState && !this.options.sink.writerState) {
+      throw new BerthError(
+        "PIPELINE_INVALID",
+        `sink "${this.options.context.uid}": its writer has snapshotState but the sink declares no writerState codec; add \`writerState: { version, parse }\` to the sink`,
+      );
+    }
   }
 
   processRecord(value: unknown): void | Promise<void> {

@@ -8,6 +8,7 @@
  * commits them in checkpoint order per subtask, retries, classifies failures, recommits
  * them on restore and asks the sink to clean up lingering transactions.
  */
+import type { VersionedCodec } from "./codec.js";
 import type { CommitOutcome } from "./commit-outcome.js";
 import type { LingeringScope } from "./lingering-scope.js";
 import type { SinkNames } from "./names.js";
@@ -43,7 +44,7 @@ export interface SinkLog {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface SinkWriter<T, C extends Json> {
+export interface SinkWriter<T, C extends Json, S extends Json = Json> {
   /** Buffer or send the record into the current transaction (opened lazily). */
   write(record: T): void | Promise<void>;
   /** Make everything written durable at the target. `endOfInput` is true on drain or end of input. */
@@ -58,8 +59,8 @@ export interface SinkWriter<T, C extends Json> {
    * checkpoint, so no restore can recommit them: their transaction names may be reused.
    */
   commitsSettled?(committables: C[]): void;
-  /** Writer state kept in the checkpoint beside the committables (optional). */
-  snapshotState?(checkpointId: number): Json;
+  /** Writer state kept in the checkpoint beside the committables (optional; needs the sink's `writerState` codec). */
+  snapshotState?(checkpointId: number): S;
   /** Release resources. An open transaction that was never pre-committed may be aborted. */
   close(): Promise<void>;
 }
@@ -74,23 +75,25 @@ export interface Committer<C extends Json> {
   close(): Promise<void>;
 }
 
-export interface RecoverContext<C extends Json> extends SinkContext {
+export interface RecoverContext<C extends Json, S extends Json = Json> extends SinkContext {
   /**
    * Committables of the restored checkpoint, already committed by the core before this
    * call. Everything else the target holds under the sink prefix is lingering.
    */
   readonly restoredCommittables: readonly C[];
-  /** Writer states of the restored checkpoint, by the subtask that wrote them. */
-  readonly restoredWriterStates: readonly Json[];
+  /** Writer states of the restored checkpoint (parsed by the sink's `writerState` codec), in subtask order. */
+  readonly restoredWriterStates: readonly S[];
   /** What to abort, computed by the core: lingering names under the prefix, and the subtasks to look at. */
   readonly lingering: LingeringScope;
 }
 
-export interface Sink<T, C extends Json = Json> {
+export interface Sink<T, C extends Json = Json, S extends Json = Json> {
   /** Short name of the target kind for logs and default prefixes, e.g. "file", "kafka". */
   readonly kind: string;
-  /** Version of the committable's serialized form; bump it when the shape changes. */
-  readonly committableVersion: number;
+  /** Version and parse step of the committables the core stores in checkpoints. */
+  readonly committable: VersionedCodec<C>;
+  /** Version and parse step of the writer state, for a writer that has `snapshotState`. */
+  readonly writerState?: VersionedCodec<S>;
   /** Identity of the target (no secrets), used to derive the default sink prefix. */
   targetIdentity(): string;
   /**
@@ -104,11 +107,10 @@ export interface Sink<T, C extends Json = Json> {
    * lingering cleanup keeps the restored ones. Pooled names are never kept: they are reused.
    */
   transactionName?(committable: C): string;
-  /** Turns a stored committable of `version` into the current shape, or throws when it cannot. */
-  upgradeCommittable?(version: number, stored: Json): C;
   /** Validates the sink's options against the job's settings before anything runs. */
   validate?(settings: { checkpointIntervalMs: number }): Promise<void>;
-  createWriter(context: SinkWriterContext, restoredState: Json | undefined): Promise<SinkWriter<T, C>>;
+  /** `restoredState`: the restored writer state this subtask takes over (parsed), if any. */
+  createWriter(context: SinkWriterContext, restoredState: S | undefined): Promise<SinkWriter<T, C, S>>;
   createCommitter(context: SinkContext): Promise<Committer<C>>;
   /**
    * Lingering transaction cleanup: abort every transaction the target holds whose name
@@ -116,5 +118,5 @@ export interface Sink<T, C extends Json = Json> {
    * including those of subtasks that no longer exist. Called once per start, after restored
    * committables are committed and before any writer opens.
    */
-  abortLingering(context: RecoverContext<C>): Promise<void>;
+  abortLingering(context: RecoverContext<C, S>): Promise<void>;
 }

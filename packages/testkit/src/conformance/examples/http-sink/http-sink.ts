@@ -12,6 +12,8 @@ import {
   type Sink,
   type SinkWriter,
   type SinkWriterContext,
+  TypedError,
+  type VersionedCodec,
 } from "@berth/core";
 
 export interface HttpSinkOptions {
@@ -24,6 +26,30 @@ export type HttpCommittable = {
   readonly url: string;
   readonly key: string;
   readonly records: { seq: number }[];
+};
+
+export class HttpSinkError extends TypedError<"HTTP_COMMITTABLE_INVALID"> {
+  static override readonly marker = "berth.testkit.examples/HttpSinkError";
+}
+
+/** The checkpoint holds version 1; a restore parses each committable once, before it is committed. */
+const httpCommittable: VersionedCodec<HttpCommittable> = {
+  version: 1,
+  parse(version, stored) {
+    const c = stored as Partial<HttpCommittable> | null;
+    const valid =
+      version === 1 &&
+      typeof c?.url === "string" &&
+      typeof c.key === "string" &&
+      Array.isArray(c.records) &&
+      c.records.every((r) => Number.isInteger(r?.seq));
+    if (!valid)
+      throw new HttpSinkError(
+        "HTTP_COMMITTABLE_INVALID",
+        `http sink: committable of version ${version} is not {url, key, records: [{seq}]}`,
+      );
+    return c as HttpCommittable;
+  },
 };
 
 class HttpWriter implements SinkWriter<{ seq: number }, HttpCommittable> {
@@ -88,7 +114,7 @@ class HttpCommitter implements Committer<HttpCommittable> {
 export function httpSink(options: HttpSinkOptions): Sink<{ seq: number }, HttpCommittable> {
   return {
     kind: "http",
-    committableVersion: 1,
+    committable: httpCommittable,
     targetIdentity: () => options.url,
     createWriter: async (context) => new HttpWriter(context, options.url),
     createCommitter: async () => new HttpCommitter(),
