@@ -1,13 +1,14 @@
 /**
  * Helpers for this package's integration tests (real broker at KAFKA_BROKERS, default
  * 127.0.0.1:9092): unique topic names, topic creation, a `read_committed` reader that reads
- * every partition to its last stable offset, and the open transactions under a prefix.
+ * every partition to its last stable offset with kafkajs's own consumer, and the open
+ * transactions under a prefix.
  * Not part of the package API.
  */
 import { randomUUID } from "node:crypto";
-import type { Kafka } from "kafkajs";
+import type { Kafka, KafkaMessage } from "kafkajs";
 import { createKafka } from "./kafka-client.js";
-import { PartitionFetcher, TransactionClient } from "./kafka-internals/index.js";
+import { TransactionClient } from "./kafka-internals/index.js";
 
 export const TEST_BROKERS = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092")
   .split(",")
@@ -36,53 +37,85 @@ export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
 }
 
 /**
- * Every committed record value of `topic`, as a `read_committed` consumer sees it: each
- * partition read from its first offset up to its last stable offset at the time of the call.
+ * Every committed record of `topic`, as kafkajs's own consumer reads it with
+ * `read_committed` isolation (`readUncommitted: false`) — a reader that shares no code with
+ * the sink or Berth's source, so a verdict on what the topic holds does not rest on the code
+ * under test. Each partition is read from its first offset up to its last stable offset at
+ * the time of the call (ListOffsets, read_committed); a fresh consumer group per call, deleted
+ * afterwards. kafkajs 2.2.4 drops aborted records wrongly when aborted transactions of several
+ * producers interleave (it takes the broker's list of aborted transactions in the order given,
+ * one per record); `patches/kafkajs@2.2.4.patch` sorts them and enters every one begun, as
+ * Kafka's Java consumer does (test-support.it.test.ts shows it).
  */
-export async function readCommittedValues(
+export async function readCommittedMessages(
   kafka: Kafka,
   topic: string,
   maxWaitMs = 30_000,
-): Promise<Buffer[]> {
+): Promise<CommittedMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
-  let ends: { partition: number; low: bigint; high: bigint }[];
+  const groupId = uniqueName("reader");
   try {
-    ends = (await admin.fetchTopicOffsets(topic)).map((o) => ({
-      partition: o.partition,
-      low: BigInt(o.low),
-      high: BigInt(o.high),
-    }));
-  } finally {
-    await admin.disconnect();
-  }
-  const fetcher = PartitionFetcher.create(kafka);
-  const values: Buffer[] = [];
-  try {
-    const positions = new Map(ends.map((e) => [e.partition, e.low]));
-    const deadline = Date.now() + maxWaitMs;
-    for (;;) {
-      const open = ends.filter((e) => (positions.get(e.partition) ?? 0n) < e.high);
-      if (open.length === 0) return values;
-      if (Date.now() > deadline) {
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(topic)).map((o) => [
+        o.partition,
+        { low: BigInt(o.low), high: BigInt(o.high) },
+      ]),
+    );
+    // Where the consumer is in each partition: past the last record, marker or aborted record it returned.
+    const positions = new Map([...ends].map(([partition, end]) => [partition, end.low]));
+    const open = (): number[] =>
+      [...ends].filter(([p, end]) => (positions.get(p) ?? 0n) < end.high).map(([p]) => p);
+    const messages: CommittedMessage[] = [];
+    if (open().length === 0) return messages;
+    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+    let reached: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic !== topic) return;
+      const next = BigInt(payload.lastOffset) + 1n;
+      if (next > (positions.get(payload.partition) ?? 0n)) positions.set(payload.partition, next);
+      if (open().length === 0) reached();
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          const end = ends.get(batch.partition)?.high ?? 0n;
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) < end) messages.push({ partition: batch.partition, ...m });
+          }
+        },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), maxWaitMs);
+      });
+      const outcome = await Promise.race([done, timedOut]).finally(() => clearTimeout(timer));
+      if (outcome === "timeout") {
         throw new Error(
-          `reading ${topic}: partitions ${open.map((e) => e.partition).join(",")} did not reach their end`,
+          `reading ${topic}: partitions ${open().join(",")} did not reach their last stable offset within ${maxWaitMs} ms`,
         );
       }
-      const result = await fetcher.fetch(
-        open.map((e) => ({ topic, partition: e.partition, offset: positions.get(e.partition) ?? 0n })),
-        100,
-      );
-      for (const p of result.partitions) {
-        const end = ends.find((e) => e.partition === p.partition)?.high ?? 0n;
-        for (const m of p.messages) if (BigInt(m.offset) < end && m.value) values.push(m.value);
-        positions.set(p.partition, p.nextOffset);
-      }
-      if (result.outOfRange.length > 0) throw new Error(`reading ${topic}: offsets out of range`);
+      return messages;
+    } finally {
+      await consumer.disconnect();
     }
   } finally {
-    await fetcher.close();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
   }
+}
+
+/** A committed record as kafkajs's consumer hands it over, with its partition. */
+export type CommittedMessage = KafkaMessage & { readonly partition: number };
+
+/** The value of every committed record of `topic` (see {@link readCommittedMessages}). */
+export async function readCommittedValues(kafka: Kafka, topic: string): Promise<Buffer[]> {
+  return (await readCommittedMessages(kafka, topic)).flatMap((m) => (m.value ? [m.value] : []));
 }
 
 /** The `seq` of every committed record of `topic` (JSON values `{ seq }`), one entry per copy. */
