@@ -59,7 +59,12 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
       if (!exactlyOnce) {
         return { commit: async () => ({ kind: "committed" }), close: async () => {} };
       }
-      return new KafkaCommitter(TransactionClient.create(client()), context.attemptId, confirmations);
+      return new KafkaCommitter(
+        TransactionClient.create(client()),
+        context.attemptId,
+        confirmations,
+        context.log,
+      );
     },
     async abortLingering(context) {
       for (const message of warnings.splice(0)) context.log.warn(message);
