@@ -2,8 +2,9 @@
  * @berth/testkit — prove a Berth sink keeps its exactly-once promise. One call,
  * {@link describeSinkConformance}, runs the conformance cases (bounded job, stop, stop with
  * drain, end of input, savepoint + NO_CLAIM restore, SIGKILL at every lifecycle point,
- * repeated commits, lingering transaction cleanup, rescale, target restart) against a sink
- * factory module, each reporting exactly which records were lost or duplicated, and where.
+ * repeated commits, checkpoints failing after pre-commit, lingering transaction cleanup,
+ * rescale, target restart) against a sink factory module, each reporting exactly which
+ * records were lost or duplicated, and where.
  */
 export {
   CONFORMANCE_CASE_NAMES,
