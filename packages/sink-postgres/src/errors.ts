@@ -1,0 +1,31 @@
+/**
+ * Errors of the PostgreSQL sink. Each has a stable `code`, a message saying what is wrong and
+ * what to do, and the cause attached; `instanceof` works across copies of the package through
+ * the core's marker brand.
+ */
+import { TypedError } from "@berth/core";
+
+export type PostgresErrorCode =
+  /** An option is missing, of the wrong type or out of range. */
+  | "POSTGRES_CONFIG_INVALID"
+  /** The server cannot be reached or refused the connection (address, auth, database). */
+  | "POSTGRES_UNREACHABLE"
+  /** `max_prepared_transactions` is below what the sink's parallelism needs in prepared mode. */
+  | "POSTGRES_PREPARED_TRANSACTIONS_TOO_FEW"
+  /** Another live job holds this sink prefix on this database (its advisory lock). */
+  | "POSTGRES_SINK_PREFIX_IN_USE"
+  /** A record cannot be turned into a row: the column mapping threw, or a value has no COPY text form (NUL, an invalid date). */
+  | "POSTGRES_RECORD_INVALID"
+  /** The server refused a row (a constraint, a value that does not fit its column). */
+  | "POSTGRES_ROW_REJECTED"
+  /** A statement of the writer failed (connection lost, server error) before the transaction was prepared. */
+  | "POSTGRES_WRITE_FAILED"
+  /** A committable restored from a checkpoint is malformed or of an unknown version. */
+  | "POSTGRES_COMMITTABLE_INVALID";
+
+export class PostgresError extends TypedError<PostgresErrorCode> {
+  static override readonly marker: string = "berth.sink-postgres/PostgresError";
+}
+
+/** The `failedKnown` code of a prepared transaction that is gone without its commit marker. */
+export const PREPARED_TRANSACTION_LOST = "POSTGRES_PREPARED_TRANSACTION_LOST";

@@ -1,0 +1,47 @@
+/**
+ * A prepared transaction: the gid it was prepared under (an attempt name of the sink prefix)
+ * and what it holds, so a commit that finds it gone can name the rows lost.
+ */
+import type { Json, VersionedCodec } from "@berth/core";
+import { PostgresError } from "./errors.js";
+
+export const POSTGRES_COMMITTABLE_VERSION = 1;
+
+export type PostgresCommittable = {
+  /** The transaction's gid in `pg_prepared_xacts` (`SinkNames.attempt`). */
+  readonly gid: string;
+  /** The table written, as the messages name it. */
+  readonly table: string;
+  /** Records written into the transaction (rows, or upserts and deletes). */
+  readonly records: number;
+};
+
+/** Version and parse step of the committable; the core runs `parse` once per stored value, at restore. */
+export const postgresCommittableCodec: VersionedCodec<PostgresCommittable> = {
+  version: POSTGRES_COMMITTABLE_VERSION,
+  parse: parsePostgresCommittable,
+};
+
+/** Checks a stored committable of `version` and returns it in the current shape. */
+function parsePostgresCommittable(version: number, stored: Json): PostgresCommittable {
+  if (version !== POSTGRES_COMMITTABLE_VERSION) {
+    throw new PostgresError(
+      "POSTGRES_COMMITTABLE_INVALID",
+      `postgres sink: the restore point holds committables of version ${version}, this Berth reads ${POSTGRES_COMMITTABLE_VERSION}; restore with the Berth that wrote it`,
+    );
+  }
+  const c = stored as Partial<Record<keyof PostgresCommittable, unknown>> | null;
+  if (
+    typeof c?.gid !== "string" ||
+    c.gid.length === 0 ||
+    typeof c.table !== "string" ||
+    typeof c.records !== "number" ||
+    !Number.isInteger(c.records)
+  ) {
+    throw new PostgresError(
+      "POSTGRES_COMMITTABLE_INVALID",
+      `postgres sink: a restored committable is malformed (${JSON.stringify(stored)}); expected { gid, table, records }`,
+    );
+  }
+  return { gid: c.gid, table: c.table, records: c.records };
+}

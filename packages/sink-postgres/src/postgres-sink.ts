@@ -1,0 +1,134 @@
+/**
+ * The PostgreSQL sink: only wiring. The writer owns each checkpoint's transaction and prepares
+ * it (postgres-writer.ts), the committer commits it on its own session (postgres-committer.ts),
+ * lingering prepared transactions of earlier runs are rolled back at every start
+ * (postgres-lingering.ts), and the prefix is claimed at the server while the job runs
+ * (internal/prefix-claim.ts).
+ */
+import type { RecoverContext, Sink, SinkContext } from "@berth/core";
+import type pg from "pg";
+import { PostgresError } from "./errors.js";
+import { type ConnectionSettings, connect, serverLabel, sqlState } from "./internal/connection.js";
+import { PrefixClaim } from "./internal/prefix-claim.js";
+import { tableLabel } from "./internal/sql.js";
+import { sinkStatements } from "./internal/statements.js";
+import { type PostgresCommittable, postgresCommittableCodec } from "./postgres-committable.js";
+import { PostgresCommitter } from "./postgres-committer.js";
+import { rollbackLingering } from "./postgres-lingering.js";
+import { type PostgresSinkOptions, resolvePostgresSinkOptions } from "./postgres-sink-options.js";
+import { PostgresWriter } from "./postgres-writer.js";
+
+/**
+ * PostgreSQL keeps a gid in a 200-byte buffer with its terminating NUL (GIDSIZE), so a gid has
+ * at most 199 bytes.
+ */
+export const MAX_GID_BYTES = 199;
+
+/**
+ * An exactly-once PostgreSQL sink on prepared transactions:
+ *
+ * ```ts
+ * pipeline.map((seq) => ({ seq })).sinkTo(
+ *   postgresSink({ connectionString: "postgres://postgres@127.0.0.1:5432/berth", table: "sequence", columns: { seq: "seq" } }),
+ *   { uid: "postgres", sinkPrefix: "sequence-to-postgres" },
+ * );
+ * ```
+ */
+export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, PostgresCommittable> {
+  const resolved = resolvePostgresSinkOptions(options);
+  const statements = sinkStatements(resolved);
+  const settings: ConnectionSettings = resolved;
+  const exactlyOnce = resolved.deliveryGuarantee === "exactly-once";
+  let claim: PrefixClaim | undefined;
+  /** Claims the prefix for one more session of the sink; the returned function ends that hold. */
+  const hold = async (context: SinkContext): Promise<() => Promise<void>> => {
+    claim ??= new PrefixClaim(settings, context.sinkPrefix);
+    const held = claim;
+    await held.retain();
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      await held.release();
+    };
+  };
+  return {
+    kind: "postgres",
+    committable: postgresCommittableCodec,
+    targetIdentity: () =>
+      `postgres://${serverLabel(resolved.connectionString)}/${tableLabel(resolved.table)}`,
+    maxNameBytes: MAX_GID_BYTES,
+    transactionName: (committable) => committable.gid,
+    async createCommitter(context) {
+      const release = await hold(context);
+      return new PostgresCommitter(settings, statements.selectMarker, release);
+    },
+    async abortLingering(context) {
+      const release = await hold(context);
+      try {
+        const client = await connect(settings, "lingering cleanup");
+        try {
+          if (exactlyOnce)
+            await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
+          for (const ddl of statements.setup) await runDdl(client, ddl);
+          const rolledBack = exactlyOnce ? await rollbackLingering(client, context) : [];
+          if (rolledBack.length > 0) {
+            context.log.info(
+              `postgres sink: rolled back ${rolledBack.length} lingering prepared transaction(s)`,
+              {
+                prefix: context.sinkPrefix,
+                gids: rolledBack,
+              },
+            );
+          }
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      } finally {
+        await release();
+      }
+    },
+    async createWriter(context) {
+      const release = await hold(context);
+      let client: pg.Client | undefined;
+      try {
+        client = await connect(settings, `writer ${context.sinkPrefix}-${context.subtask}`);
+        // A server default must not kill a checkpoint's transaction while it waits for the barrier.
+        await client.query("SET idle_in_transaction_session_timeout = 0");
+        return new PostgresWriter<T>(context, client, resolved, statements, release);
+      } catch (error) {
+        await client?.end().catch(() => undefined);
+        await release();
+        throw error;
+      }
+    },
+  };
+}
+
+/** `CREATE … IF NOT EXISTS` of two sessions at once may still collide on the catalog: then it exists. */
+async function runDdl(client: pg.Client, ddl: string): Promise<void> {
+  try {
+    await client.query(ddl);
+  } catch (error) {
+    const state = sqlState(error);
+    if (state !== "23505" && state !== "42P07") throw error;
+  }
+}
+
+async function checkPreparedTransactions(
+  client: pg.Client,
+  context: RecoverContext<PostgresCommittable>,
+  pendingCheckpoints: number,
+  settings: ConnectionSettings,
+): Promise<void> {
+  const { rows } = await client.query<{ max_prepared_transactions: string }>(
+    "SHOW max_prepared_transactions",
+  );
+  const current = Number(rows[0]?.max_prepared_transactions);
+  const needed = context.parallelism * (pendingCheckpoints + 1);
+  if (current >= needed) return;
+  throw new PostgresError(
+    "POSTGRES_PREPARED_TRANSACTIONS_TOO_FEW",
+    `postgres sink: max_prepared_transactions is ${current} on ${serverLabel(settings.connectionString)}, this sink needs at least ${needed} (parallelism ${context.parallelism} × (pendingCheckpoints ${pendingCheckpoints} + 1)); set it with ALTER SYSTEM SET max_prepared_transactions = ${needed} (or in postgresql.conf) and restart the server — the setting is server-wide, so prepared transactions of other jobs count against it too`,
+  );
+}
