@@ -1,0 +1,165 @@
+/**
+ * Upsert mode and rejected rows against the machine's server, read back with plain SQL on a
+ * client of the test's own: the last record of a key within one checkpoint wins (one key twice,
+ * a delete after an upsert, an upsert after a delete), across checkpoints a key is updated in
+ * place, the staging table is left empty; a row that violates a constraint fails the job naming
+ * the record and the constraint, and what committed before it stays.
+ */
+import { newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { PostgresError } from "./errors.js";
+import type { PostgresCommittable } from "./postgres-committable.js";
+import { postgresSink } from "./postgres-sink.js";
+import type { PostgresSinkOptions } from "./postgres-sink-options.js";
+import { PG_URL, preparedStartingWith, uniqueTable, withClient } from "./test-support.js";
+
+type Account = { id: number; balance: number | null; deleted?: boolean };
+
+/** One writer and committer on subtask 0, driven by hand: each `checkpoint` is prepared and committed. */
+async function harness(options: Omit<PostgresSinkOptions<Account>, "connectionString">) {
+  const prefix = uniqueTable("u").replaceAll("_", "-");
+  let checkpointId = 1;
+  const context: SinkWriterContext = {
+    sinkPrefix: prefix,
+    names: new SinkNames(prefix),
+    uid: "postgres",
+    parallelism: 1,
+    attemptId: newAttemptId(),
+    subtask: 0,
+    currentCheckpointId: () => checkpointId,
+    log: { info() {}, warn() {} },
+  };
+  const sink = postgresSink<Account>({ connectionString: PG_URL, ...options });
+  await sink.abortLingering({
+    ...context,
+    restoredCommittables: [],
+    restoredWriterStates: [],
+    lingering: { names: context.names, subtasks: 1, vanishedSubtasks: [], isLingering: () => false },
+  });
+  const writer = await sink.createWriter(context, undefined);
+  const committer = await sink.createCommitter(context);
+  return {
+    prefix,
+    async checkpoint(records: Account[]): Promise<void> {
+      for (const r of records) await writer.write(r);
+      await writer.flush(false);
+      const committables = (await writer.prepareCommit()) as PostgresCommittable[];
+      checkpointId++;
+      for (const c of committables) expect((await committer.commit(c)).kind).toBe("committed");
+    },
+    async close() {
+      await writer.close();
+      await committer.close();
+    },
+  };
+}
+
+async function accounts(table: string): Promise<Array<{ id: number; balance: number | null }>> {
+  return withClient(async (c) => {
+    const { rows } = await c.query(`SELECT id, balance FROM ${pg.escapeIdentifier(table)} ORDER BY id`);
+    return rows.map((r) => ({ id: Number(r.id), balance: r.balance === null ? null : Number(r.balance) }));
+  });
+}
+
+describe.concurrent("postgres sink, upsert", () => {
+  it("within one checkpoint the last record of a key wins: a key twice, a delete after an upsert, an upsert after a delete", async () => {
+    const table = uniqueTable("upsert");
+    await withClient((c) =>
+      c.query(`CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint PRIMARY KEY, balance bigint NOT NULL)`),
+    );
+    const h = await harness({
+      table,
+      columns: { id: "id", balance: "balance" },
+      mode: "upsert",
+      conflictKey: ["id"],
+      isDelete: (a) => a.deleted === true,
+      stagingTable: `${table}_stage`,
+    });
+    try {
+      await h.checkpoint([
+        { id: 1, balance: 10 },
+        { id: 2, balance: 20 },
+        { id: 3, balance: 30 },
+      ]);
+      expect(await accounts(table)).toEqual([
+        { id: 1, balance: 10 },
+        { id: 2, balance: 20 },
+        { id: 3, balance: 30 },
+      ]);
+      await h.checkpoint([
+        { id: 1, balance: 11 },
+        { id: 1, balance: 12 }, // one key twice: the last wins
+        { id: 2, balance: 21 },
+        { id: 2, balance: null, deleted: true }, // a delete after an upsert deletes it
+        { id: 3, balance: null, deleted: true },
+        { id: 3, balance: 33 }, // an upsert after a delete keeps it
+        { id: 4, balance: null, deleted: true }, // a delete of a key that never existed
+        { id: 5, balance: 50 },
+      ]);
+      expect(await accounts(table)).toEqual([
+        { id: 1, balance: 12 },
+        { id: 3, balance: 33 },
+        { id: 5, balance: 50 },
+      ]);
+      // The staging table is a regular table, and empty once a checkpoint committed.
+      const staging = await withClient(async (c) => ({
+        kind: (await c.query("SELECT relpersistence FROM pg_class WHERE relname = $1", [`${table}_stage`]))
+          .rows[0],
+        rows: Number(
+          (await c.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(`${table}_stage`)}`)).rows[0].n,
+        ),
+      }));
+      expect(staging).toEqual({ kind: { relpersistence: "p" }, rows: 0 });
+      expect(await preparedStartingWith(h.prefix)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("a row that violates a constraint fails with the record and the constraint named; earlier commits stay, nothing of its checkpoint is applied", async () => {
+    const table = uniqueTable("reject");
+    await withClient((c) =>
+      c.query(
+        `CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint PRIMARY KEY, balance bigint CONSTRAINT balance_not_negative CHECK (balance >= 0))`,
+      ),
+    );
+    const h = await harness({ table, columns: { id: "id", balance: "balance" } });
+    try {
+      await h.checkpoint([{ id: 1, balance: 10 }]);
+      const failed = await h
+        .checkpoint([
+          { id: 2, balance: 20 },
+          { id: 3, balance: -5 },
+          { id: 4, balance: 40 },
+        ])
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failed).toBeInstanceOf(PostgresError);
+      expect((failed as PostgresError).code).toBe("POSTGRES_ROW_REJECTED");
+      expect((failed as Error).message).toContain('record {"id":3,"balance":-5}');
+      expect((failed as Error).message).toContain('constraint "balance_not_negative"');
+      expect(await accounts(table)).toEqual([{ id: 1, balance: 10 }]);
+      expect(await preparedStartingWith(h.prefix)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("refuses upsert without a conflict key, and a conflict key that is not a mapped column", () => {
+    expect(() =>
+      postgresSink<Account>({ connectionString: PG_URL, table: "t", columns: { id: "id" }, mode: "upsert" }),
+    ).toThrow(/needs `conflictKey`/);
+    expect(() =>
+      postgresSink<Account>({
+        connectionString: PG_URL,
+        table: "t",
+        columns: { id: "id" },
+        mode: "upsert",
+        conflictKey: ["balance"],
+      }),
+    ).toThrow(/conflictKey column "balance" is not one of the mapped columns/);
+  });
+});
