@@ -35,6 +35,8 @@ export type BerthErrorCode =
   | "SAVEPOINT_CLAIMED"
   /** A committable or writer state a sink stored cannot be read by its codec. */
   | "SINK_STATE_UNREADABLE"
+  /** A lineage record of a job cannot be read (checkpoint/lineage.ts). */
+  | "LINEAGE_CORRUPT"
   | "SINK_PREFIX_IN_USE"
   | "SINK_PREFIX_INVALID"
   | "SINK_PREFIX_TOO_LONG"

@@ -4,7 +4,14 @@
  * sink that is the reference sink and the embedded default.
  */
 export type { SavepointFormat } from "./checkpoint/checkpoint-storage.js";
+export {
+  type CheckpointStore,
+  type Lease,
+  registerStoreScheme,
+  type StoreOpener,
+} from "./checkpoint/checkpoint-store.js";
 export { CLAIM_MODES, type ClaimMode, parseClaimMode } from "./checkpoint/claim.js";
+export { LineageCorruptError, type LineagePoint, latestRestorePoint } from "./checkpoint/lineage.js";
 export {
   type CheckpointMetadata,
   METADATA_FORMAT_VERSION,

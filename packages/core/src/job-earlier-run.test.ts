@@ -1,6 +1,8 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { latestRestorePoint } from "./checkpoint/lineage.js";
+import { hashTree } from "./checkpoint/savepoint-test-support.js";
 import { BerthError, fileSink, Job, Pipeline, sequenceSource } from "./index.js";
 import { readMetadata, waitFor, workDirectory } from "./test-support.js";
 
@@ -12,10 +14,19 @@ function pipeline(out: string): Pipeline {
   return p;
 }
 
+/** Complete checkpoint directories of one run, read from disk. */
+function checkpointsOfRun(jobDirectory: string, run: number): string[] {
+  const folder = join(jobDirectory, `run-${run}`);
+  return readdirSync(folder)
+    .filter((n) => /^chk-\d+$/.test(n) && existsSync(join(folder, n, "_metadata")))
+    .map((n) => join(folder, n));
+}
+
 describe("checkpoints of an earlier run of the same job id", () => {
-  it("block a fresh start, and a restore from an older savepoint supersedes them", async () => {
+  it("block a fresh start; a restore from an older savepoint keeps them and starts a run of its own", async () => {
     const work = workDirectory("earlier-run");
     const checkpointDirectory = join(work, "chk");
+    const jobDirectory = join(checkpointDirectory, "same");
     const options = { jobId: "same", checkpointDirectory, checkpointIntervalMs: 50, retainedCheckpoints: 3 };
     const first = new Job(pipeline(join(work, "out1")), options);
     const firstRun = first.run();
@@ -23,22 +34,23 @@ describe("checkpoints of an earlier run of the same job id", () => {
     const savepoint = await first.savepoint(join(work, "savepoints"));
     expect((await firstRun).state).toBe("FINISHED");
     const savepointId = readMetadata(savepoint).checkpointId;
-    const chkIds = () =>
-      readdirSync(join(checkpointDirectory, "same"))
-        .filter((n) => /^chk-\d+$/.test(n))
-        .map((n) => Number(n.slice(4)));
-    expect(Math.max(...chkIds())).toBeGreaterThan(savepointId);
+    const earlier = checkpointsOfRun(jobDirectory, 1);
+    expect(Math.max(...earlier.map((c) => readMetadata(c).checkpointId))).toBeGreaterThan(savepointId);
+    const hashes = earlier.map((c) => hashTree(c));
 
     const fresh = await new Job(pipeline(join(work, "out2")), options).run();
     expect(fresh.state).toBe("FAILED");
     expect(fresh.error instanceof BerthError && fresh.error.code).toBe("CONFIG_INVALID");
     expect(fresh.error?.message).toContain("--from-latest");
 
-    const restoredAt = new Date().toISOString();
     const restored = new Job(pipeline(join(work, "out3")), { ...options, restore: { path: savepoint } });
-    expect((await restored.run()).state).toBe("FINISHED");
-    for (const id of chkIds()) {
-      expect(readMetadata(join(checkpointDirectory, "same", `chk-${id}`)).createdAt >= restoredAt).toBe(true);
-    }
+    const result = await restored.run();
+    expect(result.state).toBe("FINISHED");
+    // Nothing of the earlier run was deleted or changed; the restored run's points are apart.
+    expect(checkpointsOfRun(jobDirectory, 1)).toEqual(earlier);
+    expect(earlier.map((c) => hashTree(c))).toEqual(hashes);
+    expect(checkpointsOfRun(jobDirectory, 2)).toContain(result.savepoint);
+    // --from-latest follows the newest run, although the earlier run's checkpoint ids are higher.
+    expect(await latestRestorePoint(checkpointDirectory, "same")).toBe(result.savepoint);
   });
 });

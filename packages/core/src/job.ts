@@ -10,12 +10,11 @@ import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint-storage.js";
+import type { Lease } from "./checkpoint/checkpoint-store.js";
 import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
 import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
 import { BerthError, CommitFailedPermanentlyError, errorMessage, StopCommitsPendingError } from "./errors.js";
 import { ensureDirectory } from "./fs/directories.js";
-import { lockJobId } from "./locks/job-id-lock.js";
-import type { KernelLock } from "./locks/kernel-lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
 import { Execution } from "./runtime/execution.js";
@@ -37,13 +36,13 @@ export interface RestartStrategy {
 export interface JobOptions {
   /** Default: a new random id. Restores of one logical job may keep it. */
   readonly jobId?: string;
-  /** Where checkpoints go (`<dir>/<job id>/chk-<n>`), and default savepoints (`<dir>/savepoints`). */
+  /** Where checkpoints go (`<dir>/<job id>/run-<r>/chk-<n>`), and default savepoints (`<dir>/savepoints`). */
   readonly checkpointDirectory: string;
   /** Periodic checkpoint interval. Default 5000 ms. Checkpointing cannot be turned off for a job with a sink. */
   readonly checkpointIntervalMs?: number;
   /** A checkpoint not acknowledged by every subtask within this fails. Default 60 s. */
   readonly checkpointTimeoutMs?: number;
-  /** Completed checkpoints kept. Default 1. */
+  /** Completed checkpoints of this run kept (an earlier run's are never pruned). Default 1. */
   readonly retainedCheckpoints?: number;
   /** Default "memory". */
   readonly stateBackend?: StateBackendKind;
@@ -111,10 +110,8 @@ export class Job extends EventEmitter {
   private stopping: string | undefined;
   /** The savepoint or final checkpoint of a stop whose synchronous commits have begun. */
   private stopCommitsBegan: string | undefined;
-  /** The newest savepoint taken while running, a failover restore point when newer than any checkpoint. */
-  private newestSavepoint: { checkpointId: number; directory: string } | undefined;
   private running: Promise<JobResult> | undefined;
-  private jobIdLock: Promise<KernelLock> | undefined;
+  private jobIdLease: Promise<Lease> | undefined;
   private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
     stateBackend: StateBackendKind;
   };
@@ -160,13 +157,14 @@ export class Job extends EventEmitter {
   }
 
   /**
-   * Takes this job's id: the kernel lock in its checkpoint folder, held until {@link run}
-   * ends (or the process dies). Throws `JobIdInUseError` naming the live job that holds it.
-   * {@link run} calls it first; call it earlier to be refused before anything else starts.
+   * Takes this job's id: the checkpoint storage's lease — for a local directory the kernel lock
+   * in the job's checkpoint folder — held until {@link run} ends (or the process dies). Throws
+   * `JobIdInUseError` naming the live job that holds it. {@link run} calls it first; call it
+   * earlier to be refused before anything else starts.
    */
-  claimJobId(): Promise<KernelLock> {
-    this.jobIdLock ??= lockJobId(this.storage.jobDirectory, this.jobId);
-    return this.jobIdLock;
+  claimJobId(): Promise<Lease> {
+    this.jobIdLease ??= this.storage.store.lease(this.jobId);
+    return this.jobIdLease;
   }
 
   /** Runs the job to its end. Resolves (never rejects) with the final state. */
@@ -177,16 +175,16 @@ export class Job extends EventEmitter {
 
   /** Nothing is restored, committed or aborted before the job id is this job's. */
   private async runOwned(): Promise<JobResult> {
-    let lock: KernelLock;
+    let lease: Lease;
     try {
-      lock = await this.claimJobId();
+      lease = await this.claimJobId();
     } catch (error) {
       return this.failed(error);
     }
     try {
-      return await this.runAttempts();
+      return await this.runAttempts(lease);
     } finally {
-      lock.release();
+      await lease.release();
     }
   }
 
@@ -241,35 +239,32 @@ export class Job extends EventEmitter {
   }
 
   /**
-   * Checkpoint ids continue from the restored one, so checkpoints of an earlier run of this
-   * job id above it would outrank the new ones in pruning and failover. A restore from an
-   * older point deletes them (saying so); a fresh start refuses, so none is lost by mistake.
+   * Records this run in the job's lineage. Each run keeps its own points, so a restore from an
+   * older point deletes nothing of a later run; a fresh start under a job id that has points
+   * is refused, since its output would repeat what those runs committed.
    */
-  private async supersedeEarlierRun(restorePoint: RestorePoint | undefined): Promise<void> {
-    const later = await this.storage.checkpointsAfter(restorePoint?.metadata.checkpointId ?? 0);
-    const complete = later.filter((c) => c.complete);
-    if (complete.length > 0 && !restorePoint) {
+  private async beginRun(restorePoint: RestorePoint | undefined, lease: Lease): Promise<void> {
+    const newest = restorePoint ? undefined : await this.storage.lineage.newest();
+    if (newest) {
       throw new BerthError(
         "CONFIG_INVALID",
-        `job ${this.jobId} already has checkpoints in ${this.storage.jobDirectory} (newest chk-${complete.at(-1)?.id}); continue from them with --from-latest, or start fresh under another --job-id`,
+        `job ${this.jobId} already has checkpoints or savepoints (newest ${newest.location}, run ${newest.run}); continue from it with --from-latest, or start fresh under another --job-id`,
       );
     }
-    if (complete.length > 0) {
-      this.log.warn(
-        `restoring checkpoint ${restorePoint?.metadata.checkpointId} supersedes later checkpoints of an earlier run of job ${this.jobId}: deleting ${complete.map((c) => `chk-${c.id}`).join(", ")}`,
-      );
-    }
-    for (const { directory } of later) await this.storage.discard(directory);
+    await this.storage.beginRun(
+      restorePoint && { location: restorePoint.directory, checkpointId: restorePoint.metadata.checkpointId },
+      lease,
+    );
   }
 
-  private async runAttempts(): Promise<JobResult> {
+  private async runAttempts(lease: Lease): Promise<JobResult> {
     let failures = 0;
     let restorePoint: RestorePoint | undefined;
     let userPoint: { point: RestorePoint; claimed: boolean } | undefined;
     try {
       userPoint = await this.openRestorePoint();
       restorePoint = userPoint?.point;
-      await this.supersedeEarlierRun(restorePoint);
+      await this.beginRun(restorePoint, lease);
     } catch (error) {
       return this.failed(error);
     }
@@ -286,14 +281,16 @@ export class Job extends EventEmitter {
           restorePoint,
           allowNonRestoredState: this.options.restore?.allowNonRestoredState ?? false,
           allowPipelineRename: this.options.restore?.allowPipelineRename ?? false,
-          mayReference: this.referencePolicy(restorePoint !== undefined && restorePoint === userPoint?.point),
+          mayReference: this.referencePolicy(
+            restorePoint !== undefined && restorePoint.directory === userPoint?.point.directory,
+          ),
           skipFailedCommittables: this.options.restore?.skipFailedCommittables ?? false,
           sdkVersion: SDK_VERSION,
           log: this.log,
         });
       } catch (error) {
         // Nothing references the claimed files yet: give the claim back.
-        if (userPoint?.claimed && restorePoint === userPoint.point)
+        if (userPoint?.claimed && restorePoint?.directory === userPoint.point.directory)
           await releaseClaim(userPoint.point.directory, this.jobId).catch(() => undefined);
         await this.discardWorkDirectory(attemptId);
         return this.failed(error);
@@ -322,22 +319,14 @@ export class Job extends EventEmitter {
       );
       this.setState("RESTARTING");
       await sleep(this.settings.restartStrategy.delayMs);
-      // A stop whose commits began made its savepoint's side effects visible: only the savepoint
-      // (newer than any checkpoint) restores without repeating them.
-      // A savepoint taken while running after the newest checkpoint holds pre-committed
-      // transactions; restoring an older checkpoint would abort them as lingering and leave
-      // the savepoint unusable, so the newer savepoint is the restore point (its NO_CLAIM
-      // files are only read).
-      const checkpoint = (await this.storage.completedCheckpoints()).at(-1);
-      const savepoint = this.newestSavepoint;
-      const latest =
-        this.stopCommitsBegan ??
-        (savepoint && (!checkpoint || savepoint.checkpointId > checkpoint.id)
-          ? savepoint.directory
-          : checkpoint?.directory);
+      // The newest point of this run's lineage: the point it started from until a newer
+      // checkpoint or savepoint of this run completed. Never an older point: a stop whose
+      // commits began, or a savepoint holding pre-committed transactions, would be repeated
+      // or aborted as lingering.
       this.stopCommitsBegan = undefined;
       try {
-        restorePoint = latest ? await loadRestorePoint(latest) : restorePoint;
+        const newest = await this.storage.newestPointOfRun();
+        restorePoint = newest && (await loadRestorePoint(newest.location));
       } catch (e) {
         return this.failed(e);
       }
@@ -545,7 +534,6 @@ export class Job extends EventEmitter {
       targetDirectory: targetDirectory ?? this.storage.defaultSavepointDirectory,
       format: options.format ?? "canonical",
     });
-    this.newestSavepoint = { checkpointId: completed.checkpointId, directory: completed.directory };
     return completed.directory;
   }
 

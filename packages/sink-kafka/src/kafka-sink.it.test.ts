@@ -14,6 +14,7 @@ import {
   Job,
   type JobOptions,
   type Json,
+  latestRestorePoint,
   Pipeline,
   type Sink,
   sequenceSource,
@@ -95,14 +96,6 @@ function withCode(error: unknown, code: string): (Error & { code: string }) | un
     if (e.code === code) return e as Error & { code: string };
   }
   return undefined;
-}
-
-async function latestCheckpoint(directory: string, jobId: string): Promise<string | undefined> {
-  const { readdir } = await import("node:fs/promises");
-  const names = (await readdir(join(directory, jobId)).catch(() => [] as string[]))
-    .filter((n) => /^chk-\d+$/.test(n))
-    .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
-  return names.length > 0 ? join(directory, jobId, names[names.length - 1] as string) : undefined;
 }
 
 describe.concurrent("kafka sink", () => {
@@ -195,7 +188,7 @@ describe.concurrent("kafka sink", () => {
     expect(error?.message).toMatch(
       /all 2 transactional ids of subtask \d \(maxPoolSize\) hold pre-committed transactions whose checkpoints failed/,
     );
-    const latest = await latestCheckpoint(run.checkpoints, jobId);
+    const latest = await latestRestorePoint(run.checkpoints, jobId);
     expect(latest).toBeDefined();
     const restored = job(run, sink() as Sink<{ seq: number }, Json>, {
       count: 6_000,
@@ -229,7 +222,7 @@ describe.concurrent("kafka sink", () => {
     expect(diffSeqs(before, range(0, 2_000)).duplicated).toEqual([]);
     expect(before.every((s) => s < 1_200)).toBe(true);
     // Fixed serializer, restored from the latest checkpoint: every record exactly once.
-    const latest = await latestCheckpoint(run.checkpoints, jobId);
+    const latest = await latestRestorePoint(run.checkpoints, jobId);
     const fixed = kafkaSink(sinkOptions(run));
     const second = await job(run, fixed, {
       count: 2_000,

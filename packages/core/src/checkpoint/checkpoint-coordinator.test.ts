@@ -15,8 +15,9 @@ import { CheckpointCoordinator } from "./checkpoint-coordinator.js";
 import { CheckpointStorage } from "./checkpoint-storage.js";
 import type { CheckpointMetadata } from "./metadata.js";
 
-function setup(options: { completeGate?: Gate; timeoutMs?: number } = {}) {
+async function setup(options: { completeGate?: Gate; timeoutMs?: number } = {}) {
   const storage = new CheckpointStorage(workDirectory("coordinator"), "job");
+  await storage.beginRun(undefined);
   const complete = storage.complete.bind(storage);
   storage.complete = async (directory, metadata) => {
     await options.completeGate?.pass();
@@ -48,7 +49,7 @@ function setup(options: { completeGate?: Gate; timeoutMs?: number } = {}) {
 
 describe("checkpoint coordinator", () => {
   it("shutdown abandons a checkpoint still waiting for acknowledgements at once and discards it", async () => {
-    const { coordinator, barriers, storage } = setup();
+    const { coordinator, barriers, storage } = await setup();
     const triggered = coordinator.trigger({ savepoint: false, stop: "none" });
     const failure = triggered.catch((error: unknown) => error);
     while (barriers.length === 0) await sleep(1);
@@ -64,7 +65,7 @@ describe("checkpoint coordinator", () => {
 
   it("shutdown waits for a checkpoint writing its _metadata, which stays complete", async () => {
     const gate = new Gate(false);
-    const { coordinator, barriers, acknowledge, storage } = setup({ completeGate: gate });
+    const { coordinator, barriers, acknowledge, storage } = await setup({ completeGate: gate });
     // Checkpoint 1 completes; checkpoint 2 is held while writing its metadata.
     gate.release();
     const first = coordinator.trigger({ savepoint: false, stop: "none" });
@@ -87,11 +88,11 @@ describe("checkpoint coordinator", () => {
     expect((await second).checkpointId).toBe(2);
     // The newest complete checkpoint is there for the failover to restore.
     expect((await storage.completedCheckpoints()).map((c) => c.id)).toEqual([2]);
-    expect(existsSync(join(storage.jobDirectory, "chk-2", "_metadata"))).toBe(true);
+    expect(existsSync(join(storage.jobDirectory, "run-1", "chk-2", "_metadata"))).toBe(true);
   });
 
   it("a timed-out checkpoint has its barrier abandoned before its directory goes, and a late acknowledgement is ignored", async () => {
-    const { coordinator, barriers, abandoned, acknowledge, storage } = setup({ timeoutMs: 50 });
+    const { coordinator, barriers, abandoned, acknowledge, storage } = await setup({ timeoutMs: 50 });
     const stop = coordinator.trigger({
       savepoint: true,
       stop: "suspend",
@@ -108,7 +109,7 @@ describe("checkpoint coordinator", () => {
   });
 
   it("takes no periodic checkpoint while suspended", async () => {
-    const { coordinator, barriers, acknowledge } = setup();
+    const { coordinator, barriers, acknowledge } = await setup();
     const completed: number[] = [];
     coordinator.startPeriodic(
       5,

@@ -1,28 +1,34 @@
 /**
- * Checkpoint storage on a local directory (layout in docs/savepoint-format.md):
+ * A job's checkpoint storage (layout in docs/savepoint-format.md), on the checkpoint-storage
+ * interface (checkpoint-store.ts) rooted at the checkpoint directory:
  *
- * - `<checkpoint dir>/<job id>/chk-<n>/` — one operator state file per subtask, keyed
- *   state chunks (`keyed/`) and, once the checkpoint is complete, `_metadata`. A directory
- *   without `_metadata` is an unfinished checkpoint and is never restored.
+ * - `<checkpoint dir>/<job id>/run-<r>/chk-<n>/` — run r's checkpoints: one operator state
+ *   file per subtask, keyed state chunks (`keyed/`) and, once the checkpoint is complete,
+ *   `_metadata`. A directory without `_metadata` is an unfinished checkpoint and is never
+ *   restored. Each run of the job has its folder and its lineage record (lineage.ts).
  * - `<checkpoint dir>/<job id>/shared/` — content-addressed keyed state chunks of the sqlite
  *   backend's incremental checkpoints: a key group unchanged since the last checkpoint is
- *   referenced again, not rewritten. A chunk no retained checkpoint references is deleted.
+ *   referenced again, not rewritten. A chunk no complete checkpoint of any run references is deleted.
  * - savepoints (`<target>/savepoint-<job>-<n>-<random>/`) are self-contained: they copy
- *   every file they reference (canonical chunks, or native database copies).
+ *   every file they reference (canonical chunks, or native database copies), and each is
+ *   recorded in the lineage of the run that wrote it.
  *
- * It also enforces the claim mode of the restore point: a NO_CLAIM or LEGACY restore point
- * is never deleted, a CLAIMed one is deleted once no retained checkpoint references it.
+ * Retention prunes only the current run's checkpoints: an earlier run's points are kept until
+ * the user deletes them. It also enforces the claim mode of the restore point: a NO_CLAIM or
+ * LEGACY restore point is never deleted, a CLAIMed one is deleted once no complete checkpoint
+ * references it.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { open, readdir, readFile, rm, stat } from "node:fs/promises";
+import { open, readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { BerthError, errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { childPath } from "../safe-name.js";
+import { assertSafeName, childPath } from "../safe-name.js";
 import type { Json } from "../sink/sink.js";
 import type { KeyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore } from "../state/state-backend.js";
-import { ensureDirectory, fsyncDirectory, writeAtomically, writeDurably } from "./atomic-file.js";
+import { ensureDirectory, fsyncDirectory, writeDurably } from "./atomic-file.js";
+import { type CheckpointStore, type Lease, openStore } from "./checkpoint-store.js";
 import type { ClaimMode } from "./claim.js";
 import {
   CHUNK_SUFFIX,
@@ -34,6 +40,7 @@ import {
   hashFile,
   writeChunk,
 } from "./keyed-chunks.js";
+import { Lineage, type LineagePoint } from "./lineage.js";
 import {
   type CheckpointMetadata,
   COMMITS_FILE,
@@ -77,6 +84,8 @@ interface RestoreOwnership {
 }
 
 export class CheckpointStorage {
+  readonly store: CheckpointStore;
+  readonly lineage: Lineage;
   readonly jobDirectory: string;
   readonly defaultSavepointDirectory: string;
   readonly sharedDirectory: string;
@@ -87,13 +96,19 @@ export class CheckpointStorage {
   /** Per store: restored key groups the next incremental checkpoint must write. */
   private readonly rewrite = new WeakMap<KeyedStateStore, Set<number>>();
   private restored: RestoreOwnership | undefined;
+  /** This run's number in the job's lineage, once {@link beginRun} recorded it. */
+  private run: number | undefined;
+  private lease: Lease | undefined;
 
   constructor(
     checkpointDirectory: string,
     readonly jobId: string,
     options: CheckpointStorageOptions = {},
   ) {
-    this.jobDirectory = childPath(checkpointDirectory, "job id", jobId);
+    this.store = openStore(checkpointDirectory);
+    this.lineage = new Lineage(this.store, jobId);
+    // Checked before it names a key: a path-like job id never reaches the store.
+    this.jobDirectory = this.store.locate(assertSafeName("job id", jobId));
     this.defaultSavepointDirectory = resolve(checkpointDirectory, "savepoints");
     this.sharedDirectory = join(this.jobDirectory, SHARED_DIRECTORY);
     this.incremental = options.incremental ?? false;
@@ -106,6 +121,30 @@ export class CheckpointStorage {
    */
   setRestorePoint(directory: string, mode: ClaimMode): void {
     this.restored = { directory: resolve(directory), mode, deleted: false };
+  }
+
+  /**
+   * Records this run in the job's lineage (started from `startedFrom`, or fresh); its
+   * checkpoints go to its own folder. `lease` is checked before every `_metadata` write.
+   */
+  async beginRun(
+    startedFrom: { location: string; checkpointId: number } | undefined,
+    lease?: Lease,
+  ): Promise<void> {
+    this.lease = lease;
+    this.run = await this.lineage.beginRun(startedFrom);
+  }
+
+  private currentRun(): number {
+    if (this.run === undefined)
+      throw new BerthError("CHECKPOINT_FAILED", "no run began; this is a bug in Berth");
+    return this.run;
+  }
+
+  /** The newest point of this run: what a failover restores (lineage.ts). */
+  async newestPointOfRun(): Promise<LineagePoint | undefined> {
+    const run = (await this.lineage.runs()).find((r) => r.run === this.currentRun());
+    return run && this.lineage.newestOf(run);
   }
 
   /** True when checkpoints may reference (not copy) files of the restore point. */
@@ -121,7 +160,7 @@ export class CheckpointStorage {
           "savepoint name",
           `savepoint-${this.jobId.slice(0, 12)}-${id}-${randomBytes(3).toString("hex")}`,
         )
-      : join(this.jobDirectory, `chk-${id}`);
+      : this.store.locate(`${this.lineage.runFolder(this.currentRun())}/chk-${id}`);
     await rm(directory, { recursive: true, force: true });
     await ensureDirectory(directory);
     return directory;
@@ -230,7 +269,8 @@ export class CheckpointStorage {
       index.delete(kg);
       fresh.push(...chunksPerKeyGroup(store.rawEntries({ start: kg, end: kg })));
     }
-    const sharedPath = (sha256: string) => `../${SHARED_DIRECTORY}/${chunkFileName(sha256)}`;
+    const sharedPath = (sha256: string) =>
+      relativeTo(directory, join(this.sharedDirectory, chunkFileName(sha256)));
     return async () => {
       // A referenced chunk must still exist (a failed checkpoint's chunk may have been
       // collected); if not, its key group is written again — the store has not moved on,
@@ -291,69 +331,55 @@ export class CheckpointStorage {
   }
 
   /** The checkpoint is complete once this returns. */
+  /**
+   * The checkpoint is complete once this returns: `_metadata` written last, never over an
+   * existing one. A savepoint is then recorded in this run's lineage — before a stop commits
+   * anything, so the point that follows those commits is always found.
+   */
   async complete(directory: string, metadata: CheckpointMetadata): Promise<void> {
     if (metadata.kind === "savepoint") assertSelfContained(directory, metadata);
+    await this.lease?.check();
     const { metadataSha256: _, ...rest } = metadata;
-    await writeAtomically(join(directory, METADATA_FILE), serializeMetadata(rest));
+    await writeOnce(directory, METADATA_FILE, serializeMetadata(rest));
+    if (metadata.kind === "savepoint")
+      await this.lineage.recordSavepoint(this.currentRun(), {
+        checkpointId: metadata.checkpointId,
+        location: directory,
+        stop: metadata.stop,
+      });
   }
 
   /** Records which committables a stop confirmed committed, so a restore never repeats them. */
   async recordConfirmedCommits(directory: string, ids: string[]): Promise<void> {
     const sha256 = createHash("sha256").update(JSON.stringify(ids)).digest("hex");
-    await writeAtomically(join(directory, COMMITS_FILE), `${JSON.stringify({ sha256, confirmed: ids })}\n`);
+    await writeOnce(directory, COMMITS_FILE, `${JSON.stringify({ sha256, confirmed: ids })}\n`);
   }
 
   async discard(directory: string): Promise<void> {
     await rm(directory, { recursive: true, force: true });
   }
 
-  /** Completed checkpoints of this job, oldest first. */
+  /** Completed checkpoints of this run, oldest first. */
   async completedCheckpoints(): Promise<{ id: number; directory: string }[]> {
-    const names = await readdir(this.jobDirectory).catch(() => [] as string[]);
-    const found: { id: number; directory: string }[] = [];
-    for (const name of names) {
-      const match = CHECKPOINT_DIR.exec(name);
-      if (!match) continue;
-      const directory = join(this.jobDirectory, name);
-      if (await exists(join(directory, METADATA_FILE))) found.push({ id: Number(match[1]), directory });
-    }
-    return found.sort((a, b) => a.id - b.id);
+    if (this.run === undefined) return [];
+    return (await this.lineage.checkpoints(this.run)).map((c) => ({ id: c.id, directory: c.location }));
   }
 
   /**
-   * Checkpoint directories with an id above `checkpointId` (complete or not): left by an
-   * earlier run of this job id, they would outrank the new lineage in pruning and failover.
-   */
-  async checkpointsAfter(
-    checkpointId: number,
-  ): Promise<{ id: number; directory: string; complete: boolean }[]> {
-    const names = await readdir(this.jobDirectory).catch(() => [] as string[]);
-    const found: { id: number; directory: string; complete: boolean }[] = [];
-    for (const name of names) {
-      const match = CHECKPOINT_DIR.exec(name);
-      if (!match || Number(match[1]) <= checkpointId) continue;
-      const directory = join(this.jobDirectory, name);
-      found.push({ id: Number(match[1]), directory, complete: await exists(join(directory, METADATA_FILE)) });
-    }
-    return found.sort((a, b) => a.id - b.id);
-  }
-
-  /**
-   * Deletes all but the newest `retained` complete checkpoints (never a NO_CLAIM or LEGACY
-   * restore point) and unfinished ones older than them, then shared chunks no remaining
-   * checkpoint references, then a CLAIMed restore point once nothing references it.
+   * Deletes all but the newest `retained` complete checkpoints of this run and its unfinished
+   * ones older than them (an earlier run's points are the user's to delete), then shared chunks
+   * no complete checkpoint of any run references, then a CLAIMed restore point once nothing
+   * references it.
    */
   async pruneCheckpoints(retained: number): Promise<void> {
     const completed = await this.completedCheckpoints();
     const keep = completed.slice(-retained);
     const oldestKept = keep[0]?.id ?? Number.POSITIVE_INFINITY;
-    const names = await readdir(this.jobDirectory).catch(() => [] as string[]);
-    for (const name of names) {
+    const folder = this.lineage.runFolder(this.currentRun());
+    for (const name of await this.store.list(folder)) {
       const match = CHECKPOINT_DIR.exec(name);
       if (!match || Number(match[1]) >= oldestKept) continue;
-      const directory = join(this.jobDirectory, name);
-      if (this.isProtected(directory)) continue;
-      await rm(directory, { recursive: true, force: true });
+      await this.store.delete(`${folder}/${name}`);
     }
     const references = await this.referencedFiles();
     if (references === undefined) return;
@@ -361,19 +387,21 @@ export class CheckpointStorage {
     await this.deleteClaimedIfSubsumed(references);
   }
 
-  private isProtected(directory: string): boolean {
-    return (
-      this.restored !== undefined && this.restored.mode !== "CLAIM" && this.restored.directory === directory
-    );
-  }
-
-  /** Absolute paths of every keyed state file the complete checkpoints reference; undefined if one cannot be read. */
+  /**
+   * Absolute paths of every keyed state file the complete checkpoints of every run reference;
+   * undefined if one cannot be read.
+   */
   private async referencedFiles(): Promise<Set<string> | undefined> {
     const references = new Set<string>();
-    for (const { directory } of await this.completedCheckpoints()) {
+    const checkpoints = [];
+    for (const { run } of await this.lineage.runs())
+      checkpoints.push(...(await this.lineage.checkpoints(run)));
+    for (const { key, location: directory } of checkpoints) {
       let metadata: CheckpointMetadata;
       try {
-        metadata = JSON.parse(await readFile(join(directory, METADATA_FILE), "utf8")) as CheckpointMetadata;
+        const data = await this.store.read(`${key}/${METADATA_FILE}`);
+        if (data === undefined) throw new Error("its _metadata vanished");
+        metadata = JSON.parse(data.toString("utf8")) as CheckpointMetadata;
       } catch (error) {
         // Deleting on a partial view could drop a chunk still in use: skip this collection.
         this.log?.warn(`not collecting shared state: ${directory} cannot be read (${errorMessage(error)})`);
@@ -408,8 +436,6 @@ export class CheckpointStorage {
   private async deleteClaimedIfSubsumed(references: ReadonlySet<string>): Promise<void> {
     const claimed = this.restored;
     if (claimed?.mode !== "CLAIM" || claimed.deleted) return;
-    // A claimed checkpoint of this very job is pruned like any other checkpoint.
-    if (claimed.directory.startsWith(this.jobDirectory + sep)) return;
     const inside = claimed.directory + sep;
     for (const path of references) if (path.startsWith(inside)) return;
     if (
@@ -425,6 +451,15 @@ export class CheckpointStorage {
     claimed.deleted = true;
     this.log?.info(`claimed restore point ${claimed.directory} is subsumed by newer checkpoints: deleted`);
   }
+}
+
+/** Writes `name` in `directory` once: a second write means two writers, a bug. */
+async function writeOnce(directory: string, name: string, content: string): Promise<void> {
+  if (!(await openStore(directory).writeIfAbsent(name, content)))
+    throw new BerthError(
+      "CHECKPOINT_FAILED",
+      `${join(directory, name)} already exists, and it is written once: another writer, or something else, put it there; the checkpoint fails`,
+    );
 }
 
 function relativeTo(directory: string, path: string): string {

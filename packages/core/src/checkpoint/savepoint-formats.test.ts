@@ -403,7 +403,7 @@ describe("incremental checkpoints of the sqlite backend", () => {
     const shared = resolve(join(work, "chk", "failover", SHARED_DIRECTORY));
     for (const s of first?.metadata.operators.flatMap((o) => o.subtasks) ?? []) {
       if (s.keyed?.kind === "chunks")
-        for (const c of s.keyed.chunks) expect(c.path.startsWith("../shared/")).toBe(true);
+        for (const c of s.keyed.chunks) expect(c.path.startsWith("../../shared/")).toBe(true);
     }
     for (const f of keyedFiles(first?.directory as string, first?.metadata))
       expect(f.startsWith(`${shared}/`)).toBe(true);

@@ -6,7 +6,7 @@
  * codes for a finished or unknown job, an unusable savepoint and a bad flag.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { hashTree } from "../checkpoint/savepoint-test-support.js";
 import { committedSeqs, duplicates, readMetadata, sequencePosition } from "../test-support.js";
@@ -91,6 +91,26 @@ describe("berth CLI, end to end", () => {
     expect(running.stdout).toContain(`savepoint: ${savepoint}`);
     expect(readMetadata(savepoint)).toMatchObject({ jobId: "sig", stop: "suspend" });
     expectEverySeqOnce(env, savepoint);
+  });
+
+  it("--from-latest after stop -p DIR restores that savepoint, not the job's older checkpoint: every seq once", async () => {
+    const env = environment("from-latest");
+    const first = start(env, runArgs(env, "fl"));
+    await started(first, env, 2);
+    const elsewhere = join(env.chk, "..", "elsewhere");
+    const stop = await berth(env, ["stop", "fl", "-p", elsewhere, "--json"]);
+    expect(stop.code, stop.stderr).toBe(ExitCode.OK);
+    const savepoint = (JSON.parse(stop.stdout.trim()) as { savepoint: string }).savepoint;
+    expect(savepoint.startsWith(resolve(elsewhere))).toBe(true);
+    expect(await first.exited).toBe(ExitCode.OK);
+
+    const second = start(env, runArgs(env, "fl", "--from-latest"));
+    await started(second, env, 2);
+    expect(second.stdout).toContain(`restoring job fl from ${savepoint}`);
+    const again = await berth(env, ["stop", "fl", "--json"]);
+    expect(again.code, again.stderr).toBe(ExitCode.OK);
+    expect(await second.exited).toBe(ExitCode.OK);
+    expectEverySeqOnce(env, (JSON.parse(again.stdout.trim()) as { savepoint: string }).savepoint);
   });
 
   it("answers an unknown job, an unusable savepoint and a bad flag with one line and a documented exit code", async () => {

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { ClaimMode } from "../checkpoint/claim.js";
+import { latestRestorePoint } from "../checkpoint/lineage.js";
 import { RestoreError } from "../checkpoint/restore-errors.js";
 import { claimRegistration } from "../control/job-registry.js";
 import { startRestServer } from "../control/rest-server.js";
@@ -14,7 +15,6 @@ import { Job, type JobResult } from "../job.js";
 import { isSafeName, UnsafeNameError } from "../safe-name.js";
 import type { StateBackendKind } from "../state/state-backend.js";
 import { CliError, ExitCode } from "./exit-codes.js";
-import { latestRestorePoint } from "./latest-restore-point.js";
 import { loadPipeline } from "./pipeline-module.js";
 
 export interface RunFlags {

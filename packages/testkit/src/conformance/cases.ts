@@ -7,12 +7,12 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BerthError, createLogger, type FaultPoint } from "@berth/core";
+import { BerthError, createLogger, type FaultPoint, latestRestorePoint } from "@berth/core";
 import { TestkitError } from "../errors.js";
 import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";
 import { failCheckpointsAfterPreCommit } from "./checkpoint-faults.js";
-import { diffTrees, hashTree, latestRestorePoint, positionOf } from "./checkpoint-files.js";
+import { diffTrees, hashTree, positionOf } from "./checkpoint-files.js";
 import { describeChild } from "./child-job.js";
 import { commitTwice, lostAcknowledgements, newCommitLog, withCommitter } from "./committer-faults.js";
 import { type ResolvedOptions, resolveOptions, type SinkConformanceOptions } from "./options.js";

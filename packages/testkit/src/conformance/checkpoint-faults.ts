@@ -6,7 +6,7 @@
  * logged — and each sink keeps what it pre-committed pending for the next checkpoint, so a
  * writer with a bounded pool of transaction names runs out of free ones.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Job } from "@berth/core";
 
@@ -44,7 +44,7 @@ export function failCheckpointsAfterPreCommit(
   job.on("barrier-injected", (id: number) => {
     obstructed = undefined;
     if (completed < after || failed.length >= count) return;
-    const directory = join(resolve(checkpointDirectory), job.jobId, `chk-${id}`);
+    const directory = join(currentRunFolder(join(resolve(checkpointDirectory), job.jobId)), `chk-${id}`);
     if (!existsSync(directory)) {
       // A savepoint (stop) goes elsewhere; anything else means the layout moved.
       notFound.push(directory);
@@ -55,4 +55,12 @@ export function failCheckpointsAfterPreCommit(
     failed.push(id);
   });
   return { failed, completedAnyway, notFound };
+}
+
+/** The folder of the job's current run: the highest `run-<r>` (docs/savepoint-format.md, Lineage). */
+function currentRunFolder(jobDirectory: string): string {
+  const runs = readdirSync(jobDirectory)
+    .flatMap((name) => (/^run-\d+$/.test(name) ? [Number(name.slice(4))] : []))
+    .sort((a, b) => a - b);
+  return join(jobDirectory, `run-${runs.at(-1) ?? 1}`);
 }

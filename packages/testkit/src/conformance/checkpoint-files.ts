@@ -1,51 +1,14 @@
 /**
- * What the kit reads from checkpoint storage: the newest complete checkpoint of a job, the
- * sequence position a checkpoint or savepoint holds, and a hash of every file in a
- * directory (to prove a NO_CLAIM restore left a savepoint unchanged).
+ * What the kit reads from checkpoint storage: the sequence position a checkpoint or savepoint
+ * holds, and a hash of every file in a directory (to prove a NO_CLAIM restore left a savepoint
+ * unchanged). The newest point of a job is the core's `latestRestorePoint`, which
+ * `berth run --from-latest` uses.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { loadRestorePoint } from "@berth/core";
 import { SINK_UID, SOURCE_UID } from "./conformance-job.js";
-
-/**
- * What `berth run --from-latest` restores: the newest complete checkpoint
- * (`<checkpointDirectory>/<jobId>/chk-<n>/_metadata`) or savepoint of the job in the default
- * savepoint directory (`<checkpointDirectory>/savepoints`), by checkpoint id.
- */
-export async function latestRestorePoint(
-  checkpointDirectory: string,
-  jobId: string,
-): Promise<string | undefined> {
-  const candidates: { id: number; directory: string }[] = [];
-  const jobDirectory = join(checkpointDirectory, jobId);
-  for (const name of await readdir(jobDirectory).catch(() => [] as string[])) {
-    const match = /^chk-(\d+)$/.exec(name);
-    const directory = join(jobDirectory, name);
-    if (match && (await isFile(join(directory, "_metadata"))))
-      candidates.push({ id: Number(match[1]), directory });
-  }
-  const savepoints = join(checkpointDirectory, "savepoints");
-  for (const name of await readdir(savepoints).catch(() => [] as string[])) {
-    const directory = join(savepoints, name);
-    const metadata = await readFile(join(directory, "_metadata"), "utf8").then(
-      (text) => JSON.parse(text) as { jobId?: unknown; checkpointId?: unknown },
-      () => undefined,
-    );
-    if (metadata?.jobId === jobId && typeof metadata.checkpointId === "number") {
-      candidates.push({ id: metadata.checkpointId, directory });
-    }
-  }
-  return candidates.sort((a, b) => b.id - a.id)[0]?.directory;
-}
-
-function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-}
 
 export interface Position {
   readonly checkpointId: number;
