@@ -1,0 +1,85 @@
+/**
+ * The S3 sink: only wiring. The writer streams each transaction into a multipart upload
+ * (s3-writer.ts), the committer completes it once the checkpoint holding it completed
+ * (s3-committer.ts), and uploads of earlier runs are aborted at every start (s3-lingering.ts).
+ */
+import type { Sink } from "@berth/core";
+import { extensionFor, ObjectKeys } from "./internal/object-keys.js";
+import { createS3Client } from "./internal/s3-client.js";
+import { checkBucket, honoursIfNoneMatch } from "./internal/target-probe.js";
+import { S3_COMMITTABLE_VERSION, type S3Committable, upgradeS3Committable } from "./s3-committable.js";
+import { S3Committer } from "./s3-committer.js";
+import { abortLingeringUploads } from "./s3-lingering.js";
+import { resolveS3SinkOptions, type S3SinkOptions } from "./s3-sink-options.js";
+import { S3Writer } from "./s3-writer.js";
+
+/**
+ * An exactly-once S3 sink writing JSON Lines objects, one per subtask and checkpoint:
+ *
+ * ```ts
+ * pipeline.map((seq) => ({ seq })).sinkTo(
+ *   s3Sink({ bucket: "sequence", base: "out", client: { endpoint, region, credentials, forcePathStyle: true } }),
+ *   { uid: "s3", sinkPrefix: "sequence-to-s3" },
+ * );
+ * ```
+ */
+export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
+  const resolved = resolveS3SinkOptions(options);
+  const keys = new ObjectKeys(resolved.base, extensionFor(resolved.gzip));
+  const endpoint = String(resolved.client.endpoint ?? "AWS");
+  let conditionalWrites: Promise<boolean> | undefined;
+  /** Checked once per sink object: the bucket answers, and whether it honours If-None-Match. */
+  const probe = (): Promise<boolean> => {
+    conditionalWrites ??= (async () => {
+      const client = createS3Client(resolved.client);
+      try {
+        await checkBucket(client, resolved.bucket, endpoint, resolved.retryDeadlineMs);
+        return await honoursIfNoneMatch(client, resolved.bucket);
+      } finally {
+        client.destroy();
+      }
+    })();
+    conditionalWrites.catch(() => {
+      conditionalWrites = undefined;
+    });
+    return conditionalWrites;
+  };
+  return {
+    kind: "s3",
+    committableVersion: S3_COMMITTABLE_VERSION,
+    targetIdentity: () => `s3://${resolved.bucket}/${keys.listPrefix}`,
+    // An S3 key is at most 1024 bytes; the base, `-<seq>` and the extension take their share.
+    maxNameBytes: keys.maxAttemptNameBytes,
+    transactionName: (c) => keys.attemptNameOf(c.key) ?? c.key,
+    upgradeCommittable: (version, stored) => upgradeS3Committable(version, stored),
+    async validate() {
+      await probe();
+    },
+    async createWriter(context) {
+      return new S3Writer<T>(context, createS3Client(resolved.client), keys, resolved);
+    },
+    async createCommitter() {
+      return new S3Committer(createS3Client(resolved.client), await probe());
+    },
+    async abortLingering(context) {
+      const client = createS3Client(resolved.client);
+      try {
+        const aborted = await abortLingeringUploads(client, {
+          bucket: resolved.bucket,
+          keys,
+          isLingering: context.lingering.isLingering,
+          restoredUploadIds: new Set(context.restoredCommittables.map((c) => c.uploadId)),
+          retryDeadlineMs: resolved.retryDeadlineMs,
+          log: (message, fields) => context.log.info(message, fields),
+        });
+        if (aborted.length > 0)
+          context.log.info(`s3 sink: aborted ${aborted.length} lingering multipart upload(s)`, {
+            prefix: context.sinkPrefix,
+            keys: aborted.map((u) => u.key),
+          });
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
