@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { S3SinkError } from "./errors.js";
-import { parseS3Committable, type S3Committable, upgradeS3Committable } from "./s3-committable.js";
+import { parseS3Committable, type S3Committable, s3CommittableCodec } from "./s3-committable.js";
 
 const committable: S3Committable = {
   bucket: "b",
@@ -17,7 +17,7 @@ const committable: S3Committable = {
 
 describe("s3 committable", () => {
   it("parses what the writer stores, unchanged", () => {
-    expect(upgradeS3Committable(1, JSON.parse(JSON.stringify(committable)))).toEqual(committable);
+    expect(s3CommittableCodec.parse(1, JSON.parse(JSON.stringify(committable)))).toEqual(committable);
   });
 
   it.each([
@@ -32,6 +32,6 @@ describe("s3 committable", () => {
   });
 
   it("refuses an unknown version with the version named", () => {
-    expect(() => upgradeS3Committable(2, committable)).toThrow(/version 2.*reads version 1/);
+    expect(() => s3CommittableCodec.parse(2, committable)).toThrow(/version 2.*reads version 1/);
   });
 });

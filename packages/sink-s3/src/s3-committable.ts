@@ -5,9 +5,10 @@
  * writer stored in the object's metadata at CreateMultipartUpload).
  *
  * Version 1. Bump {@link S3_COMMITTABLE_VERSION} when the shape changes and teach
- * {@link upgradeS3Committable} the old one.
+ * {@link s3CommittableCodec} the old one.
  */
 import type { ChecksumAlgorithm } from "@aws-sdk/client-s3";
+import type { VersionedCodec } from "@berth/core";
 import { S3SinkError } from "./errors.js";
 
 export const S3_COMMITTABLE_VERSION = 1;
@@ -86,13 +87,17 @@ export function parseS3Committable(value: unknown): S3Committable {
   };
 }
 
-export function upgradeS3Committable(version: number, stored: unknown): S3Committable {
-  if (version === S3_COMMITTABLE_VERSION) return parseS3Committable(stored);
-  throw new S3SinkError(
-    "S3_COMMITTABLE_INVALID",
-    `s3 sink: the restore point holds committables of version ${version}; this @berth/sink-s3 reads version ${S3_COMMITTABLE_VERSION}. Restore with the version that wrote it`,
-  );
-}
+/** Version 1 is the only one; the core parses every restored committable with it before any commit. */
+export const s3CommittableCodec: VersionedCodec<S3Committable> = {
+  version: S3_COMMITTABLE_VERSION,
+  parse(version, stored) {
+    if (version === S3_COMMITTABLE_VERSION) return parseS3Committable(stored);
+    throw new S3SinkError(
+      "S3_COMMITTABLE_INVALID",
+      `s3 sink: committables of version ${version} are unknown to this @berth/sink-s3, which reads version ${S3_COMMITTABLE_VERSION}; restore with the version that wrote it`,
+    );
+  },
+};
 
 export function describeS3Committable(c: S3Committable): string {
   return `${c.records} record(s) in s3://${c.bucket}/${c.key} (upload ${c.uploadId}, ${c.parts.length} part(s), ${c.size} bytes)`;

@@ -7,7 +7,7 @@ import type { Sink } from "@berth/core";
 import { extensionFor, ObjectKeys } from "./internal/object-keys.js";
 import { createS3Client } from "./internal/s3-client.js";
 import { checkBucket, honoursIfNoneMatch } from "./internal/target-probe.js";
-import { S3_COMMITTABLE_VERSION, type S3Committable, upgradeS3Committable } from "./s3-committable.js";
+import { type S3Committable, s3CommittableCodec } from "./s3-committable.js";
 import { S3Committer } from "./s3-committer.js";
 import { abortLingeringUploads } from "./s3-lingering.js";
 import { resolveS3SinkOptions, type S3SinkOptions } from "./s3-sink-options.js";
@@ -46,12 +46,11 @@ export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
   };
   return {
     kind: "s3",
-    committableVersion: S3_COMMITTABLE_VERSION,
+    committable: s3CommittableCodec,
     targetIdentity: () => `s3://${resolved.bucket}/${keys.listPrefix}`,
     // An S3 key is at most 1024 bytes; the base, `-<seq>` and the extension take their share.
     maxNameBytes: keys.maxAttemptNameBytes,
     transactionName: (c) => keys.attemptNameOf(c.key) ?? c.key,
-    upgradeCommittable: (version, stored) => upgradeS3Committable(version, stored),
     async validate() {
       await probe();
     },
