@@ -27,13 +27,15 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
 
   constructor(
     private readonly settings: ConnectionSettings,
+    /** The session's name in messages and `pg_stat_activity`. */
+    private readonly role: string,
     /** `$1` gid → a row when the transaction's marker exists. */
     private readonly selectMarker: string,
     private readonly release: () => Promise<void>,
   ) {}
 
   private async session(): Promise<pg.Client> {
-    this.client ??= await connect(this.settings, "committer");
+    this.client ??= await connect(this.settings, this.role);
     return this.client;
   }
 

@@ -61,12 +61,17 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
     transactionName: (committable) => committable.gid,
     async createCommitter(context) {
       const release = await hold(context);
-      return new PostgresCommitter(settings, statements.selectMarker, release);
+      return new PostgresCommitter(
+        settings,
+        `committer ${context.sinkPrefix}`,
+        statements.selectMarker,
+        release,
+      );
     },
     async abortLingering(context) {
       const release = await hold(context);
       try {
-        const client = await connect(settings, "lingering cleanup");
+        const client = await connect(settings, `lingering cleanup ${context.sinkPrefix}`);
         try {
           if (exactlyOnce)
             await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
