@@ -5,7 +5,6 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ClaimMode, parseClaimMode } from "../checkpoint/claim.js";
-import { liveJobs } from "../control/job-registry.js";
 import { osErrorMessage } from "../os-errors.js";
 import { redactSecrets } from "../redact.js";
 import { SDK_VERSION } from "../version.js";
@@ -15,6 +14,7 @@ import { disposeCommand } from "./dispose-command.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { CLI_EXTENSIONS, runExtension } from "./extension-command.js";
 import { infoCommand } from "./info-command.js";
+import { listCommand } from "./list-command.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_TIMEOUT_MS, followOperation, triggerCommand } from "./stop-command.js";
 
@@ -229,23 +229,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command("list")
-    .description("list the jobs running on this machine")
+    .description("list the jobs running on this machine, with their start times")
+    .option("-a, --all", "also the last run of every job id that ended (its state and end time) or died")
     .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }) => {
-      const jobs = await Promise.all(
-        liveJobs().map(async (j) => {
-          const state = await ControlClient.forJob(j.jobId)
-            .request<{ state: string }>("GET", `/jobs/${j.jobId}`)
-            .then(
-              (r) => r.state,
-              () => "UNKNOWN",
-            );
-          return { jobId: j.jobId, pipeline: j.pipeline, state, pid: j.pid, port: j.port };
-        }),
-      );
-      if (flags.json) print(JSON.stringify(jobs));
-      else if (jobs.length === 0) print("no running jobs");
-      else for (const j of jobs) print(`${j.jobId}  ${j.state}  ${j.pipeline}  pid ${j.pid}  port ${j.port}`);
+    .action(async (flags: { all?: boolean; json?: boolean }) => {
+      setExitCode(await listCommand(flags, print));
     });
 
   program

@@ -12,6 +12,7 @@ import { claimRegistration } from "../control/job-registry.js";
 import { startRestServer } from "../control/rest-server.js";
 import { BerthError, StopCommitsPendingError } from "../errors.js";
 import { Job, type JobResult } from "../job.js";
+import { osErrorMessage } from "../os-errors.js";
 import { isSafeName, UnsafeNameError } from "../safe-name.js";
 import type { StateBackendKind } from "../state/state-backend.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -103,6 +104,9 @@ export async function runCommand(
   const server = await startRestServer(job, {
     ...(flags.restPort !== undefined ? { port: flags.restPort } : {}),
     token,
+  }).catch((error: unknown) => {
+    // A taken --rest-port is a bad value: exit 2 with the port and what to do.
+    throw new CliError(`--rest-port ${osErrorMessage(error)}`, ExitCode.USAGE, { cause: error });
   });
   await registration.publish({
     pipeline: pipeline.name,
@@ -130,13 +134,13 @@ export async function runCommand(
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  let result: JobResult;
+  let result: JobResult | undefined;
   try {
     result = await job.run();
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
-    registration.release();
+    await registration.release(result ? { state: result.state } : undefined);
     await server.close();
   }
   return reportResult(jobId, result, print);

@@ -3,7 +3,8 @@
  * `~/.berth`), so the CLI finds a job's control plane by its id alone. An entry whose
  * process is gone, or whose pid now belongs to another process (start time differs), is
  * stale and ignored. A live job holds a kernel lock beside its entry, so no other process
- * overwrites or removes it (a second job with its id is refused instead).
+ * overwrites or removes it (a second job with its id is refused instead). When a job ends its
+ * entry stays, marked ended (its state and time, no token), for `berth list --all`.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
@@ -21,7 +22,15 @@ export interface JobRegistration {
   readonly processStartTime: string;
   readonly port: number;
   readonly token?: string;
+  /** ISO time the job registered. */
+  readonly startedAt?: string;
+  /** Set once the job ended, with its final state; an ended entry is never a live job. */
+  readonly endedAt?: string;
+  readonly state?: string;
 }
+
+/** An entry as `berth list --all` shows it: a live job, an ended one, or one whose process died. */
+export type RegistryEntry = JobRegistration & { readonly status: "live" | "ended" | "gone" };
 
 export function berthHome(): string {
   return process.env.BERTH_HOME ?? join(homedir(), ".berth");
@@ -35,8 +44,11 @@ function jobsDirectory(): string {
 export interface RegistryClaim {
   /** Writes the entry (pid and start time of this process added). */
   publish(registration: Omit<JobRegistration, "jobId" | "pid" | "processStartTime">): Promise<void>;
-  /** Removes the entry — it is this process's, the lock says so — and gives the lock back. */
-  release(): void;
+  /**
+   * Marks the entry ended with the job's final state (or removes it when the job never ran) —
+   * it is this process's, the lock says so — and gives the lock back.
+   */
+  release(end?: { readonly state: string }): Promise<void>;
 }
 
 /**
@@ -48,42 +60,59 @@ export async function claimRegistration(jobId: string): Promise<RegistryClaim> {
   await ensureDirectory(jobsDirectory());
   const file = join(jobsDirectory(), `${assertSafeName("job id", jobId)}.json`);
   const lock = await lockJobIdAt(join(jobsDirectory(), `${jobId}.lock`), jobId);
+  let published: JobRegistration | undefined;
   return {
     async publish(registration) {
-      const entry: JobRegistration = {
+      published = {
         ...registration,
         jobId,
         pid: process.pid,
         processStartTime: processStartTime(process.pid) ?? "unknown",
+        startedAt: new Date().toISOString(),
       };
-      await writeAtomically(file, JSON.stringify(entry));
+      await writeAtomically(file, JSON.stringify(published));
     },
-    release() {
-      rmSync(file, { force: true });
-      lock.release();
+    async release(end) {
+      try {
+        if (published && end) {
+          const { token: _token, ...kept } = published;
+          await writeAtomically(
+            file,
+            JSON.stringify({ ...kept, endedAt: new Date().toISOString(), state: end.state }),
+          );
+        } else rmSync(file, { force: true });
+      } finally {
+        lock.release();
+      }
     },
   };
 }
 
-/** Live registrations; stale ones are skipped. */
-export function liveJobs(): JobRegistration[] {
+/** Every entry of this registry, live, ended or gone (its process died without ending it). */
+export function registryEntries(): RegistryEntry[] {
   let names: string[];
   try {
     names = readdirSync(jobsDirectory());
   } catch {
     return [];
   }
-  const live: JobRegistration[] = [];
+  const entries: RegistryEntry[] = [];
   for (const name of names) {
     if (!name.endsWith(".json")) continue;
     try {
       const entry = JSON.parse(readFileSync(join(jobsDirectory(), name), "utf8")) as JobRegistration;
-      if (isProcessLive(entry)) live.push(entry);
+      const status = entry.endedAt ? "ended" : isProcessLive(entry) ? "live" : "gone";
+      entries.push({ ...entry, status });
     } catch {
       // A half-written or foreign file is not a registration.
     }
   }
-  return live;
+  return entries;
+}
+
+/** Live registrations; stale and ended ones are skipped. */
+export function liveJobs(): JobRegistration[] {
+  return registryEntries().filter((e) => e.status === "live");
 }
 
 export function findJob(jobId: string): JobRegistration | undefined {
