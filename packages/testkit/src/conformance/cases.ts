@@ -355,7 +355,7 @@ const checkpointsFailAfterPreCommit: CaseBody = async (run) => {
 // --- a stop whose savepoint times out; signals before RUNNING -----------------------------
 
 /** The stop's savepoint times out this soon while the target is stalled (the case's checkpoints too). */
-const STALLED_CHECKPOINT_TIMEOUT_MS = 2_000;
+const STALLED_CHECKPOINT_TIMEOUT_MS = 4_000;
 /** Stops retried when a savepoint times out on a loaded machine. */
 const STOP_ATTEMPTS = 3;
 
