@@ -55,6 +55,8 @@ describe("durable directories", () => {
   it("a new chk-* directory and a new savepoint directory are durable in their parents", async () => {
     const root = workDirectory("durable-chk");
     const storage = new CheckpointStorage(join(root, "chk"), "job");
+    await storage.beginRun(undefined);
+    synced.length = 0;
     const checkpoint = await storage.createDirectory(1);
     expect(synced).toContain(dirname(checkpoint));
     synced.length = 0;
