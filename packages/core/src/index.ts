@@ -96,6 +96,12 @@ export type {
   SinkWriterContext,
 } from "./sink/sink.js";
 export {
+  type DeliveryGuarantee,
+  deliveryGuaranteeOption,
+  functionOption,
+  parseOptions,
+} from "./sink/sink-options.js";
+export {
   checkSinkPrefix,
   defaultSinkPrefix,
   SINK_PREFIX_MAX_BYTES,

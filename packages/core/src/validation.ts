@@ -13,7 +13,38 @@ function at(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+const ARTICLE: Record<string, string> = { int: "an integer", object: "an object", array: "an array" };
+
+/** What a branch of a union expects, for "must be a string or a function". */
+function expectation(issues: readonly z.core.$ZodIssue[]): string {
+  const first = issues[0];
+  if (first?.code === "invalid_type") return ARTICLE[first.expected] ?? `a ${first.expected}`;
+  return first?.message.replace(/^(expected|must be) /, "") ?? "something else";
+}
+
+/** The rule an issue broke, worded to follow the field's name. */
+function rule(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return `must be ${ARTICLE[issue.expected] ?? `a ${issue.expected}`}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "too_small":
+      if (issue.origin === "string") return "must not be empty";
+      return `must be ${issue.inclusive ? "≥" : ">"} ${issue.minimum}`;
+    case "too_big":
+      return `must be ${issue.inclusive ? "≤" : "<"} ${issue.maximum}`;
+    case "invalid_union":
+      return `must be ${issue.errors.map(expectation).join(" or ")}`;
+    default:
+      // Custom checks word their own message to follow the field's name.
+      return issue.message;
+  }
+}
+
 function issueText(issue: z.core.$ZodIssue, input: unknown): string {
+  if (issue.code === "unrecognized_keys")
+    return `unknown option(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
   const field = issue.path.length > 0 ? `\`${issue.path.map(String).join(".")}\`` : "the value";
   const given = at(input, issue.path);
   const shown =
@@ -22,11 +53,7 @@ function issueText(issue: z.core.$ZodIssue, input: unknown): string {
     (issue.code === "invalid_value" && typeof given === "string")
       ? ` (got ${JSON.stringify(given)})`
       : "";
-  if (issue.code === "unrecognized_keys")
-    return `unknown option(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
-  if (issue.code === "invalid_value")
-    return `${field} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}${shown}`;
-  return `${field}: ${issue.message.replace(/^Invalid input: /, "").toLowerCase()}${shown}`;
+  return `${field} ${rule(issue)}${shown}`;
 }
 
 /** Every problem of a failed parse, on one line. */

@@ -4,6 +4,7 @@ import kafkajs, { type Kafka, type KafkaConfig } from "kafkajs";
 // kafkajs is CommonJS: Node's ESM loader sees only its default export.
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
+import { z } from "zod";
 import { KafkaError } from "./errors.js";
 
 export interface KafkaConnectionOptions {
@@ -17,22 +18,43 @@ export interface KafkaConnectionOptions {
   readonly client?: Omit<KafkaConfig, "brokers">;
 }
 
-export function brokerList(brokers: string | readonly string[], what: string): string[] {
-  const list = (typeof brokers === "string" ? brokers.split(",") : [...brokers])
+function splitBrokers(brokers: string | readonly string[]): string[] {
+  return (typeof brokers === "string" ? brokers.split(",") : [...brokers])
     .map((b) => (typeof b === "string" ? b.trim() : ""))
     .filter((b) => b.length > 0);
-  if (list.length === 0) {
-    throw new KafkaError(
-      "KAFKA_CONFIG_INVALID",
-      `${what}: \`brokers\` must name at least one broker (host:port), e.g. "127.0.0.1:9092"`,
-    );
-  }
-  for (const b of list) {
-    if (!/^[^\s:]+:\d+$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(b)) {
-      throw new KafkaError("KAFKA_CONFIG_INVALID", `${what}: broker "${b}" is not host:port`);
-    }
-  }
+}
+
+/** What is wrong with a broker list (worded to follow "`brokers`"), or undefined when it is fine. */
+function brokerProblem(list: readonly string[]): string | undefined {
+  if (list.length === 0) return 'must name at least one broker (host:port), e.g. "127.0.0.1:9092"';
+  const bad = list.find((b) => !/^[^\s:]+:\d+$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(b));
+  return bad === undefined ? undefined : `lists "${bad}", which is not host:port`;
+}
+
+export function brokerList(brokers: string | readonly string[], what: string): string[] {
+  const list = splitBrokers(brokers);
+  const problem = brokerProblem(list);
+  if (problem) throw new KafkaError("KAFKA_CONFIG_INVALID", `${what}: \`brokers\` ${problem}`);
   return list;
+}
+
+/** The `brokers` option of the sink and the source: a list or a comma-separated string, checked and split. */
+export const brokersOption = z.union([z.string(), z.array(z.string())]).transform((brokers, context) => {
+  const list = splitBrokers(brokers);
+  const problem = brokerProblem(list);
+  if (problem) context.addIssue({ code: "custom", message: problem, input: brokers });
+  return list;
+});
+
+/** The `client` option: further kafkajs settings, passed on as given. */
+export const clientOption = z.custom<KafkaConnectionOptions["client"]>(
+  (value) => typeof value === "object" && value !== null,
+  { message: "expected an object of kafkajs client settings" },
+);
+
+/** A Kafka topic name: [a-zA-Z0-9._-], 1 to 249 characters, not "." or "..". */
+export function isTopicName(name: unknown): boolean {
+  return typeof name === "string" && /^[a-zA-Z0-9._-]{1,249}$/.test(name) && name !== "." && name !== "..";
 }
 
 export function createKafka(brokers: readonly string[], client: KafkaConnectionOptions["client"]): Kafka {

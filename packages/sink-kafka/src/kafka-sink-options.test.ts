@@ -31,18 +31,25 @@ describe("kafka sink options", () => {
   });
 
   it.each([
-    [{ brokers: "" }, /at least one broker/],
-    [{ brokers: ["localhost"] }, /not host:port/],
-    [{ topic: "bad topic" }, /not a valid Kafka topic name/],
-    [{ topic: 42 }, /must be a topic name or a function/],
-    [{ poolSize: 0 }, /poolSize 0 must be an integer from 1/],
-    [{ maxPoolSize: 1 }, /maxPoolSize 1 must be an integer from 2/],
-    [{ poolSize: 8, maxPoolSize: 6 }, /maxPoolSize 6 must be at least poolSize 8/],
-    [{ transactionTimeoutMs: 1.5 }, /transactionTimeoutMs 1.5/],
-    [{ deliveryGuarantee: "exactly-twice" }, /must be "exactly-once" or "at-least-once"/],
-    [{ compression: "brotli" }, /must be none, gzip, snappy, lz4 or zstd/],
-    [{ compression: "zstd" }, /needs a codec/],
-    [{ key: "seq" }, /key must be a function/],
+    [{ brokers: "" }, "kafka sink: `brokers` must name at least one broker"],
+    [{ brokers: ["localhost"] }, 'kafka sink: `brokers` lists "localhost", which is not host:port'],
+    [{ topic: "bad topic" }, "kafka sink: `topic` must be a Kafka topic name"],
+    [{ topic: 42 }, "kafka sink: `topic` must be a string or a function (got 42)"],
+    [{ poolSize: 0 }, "kafka sink: `poolSize` must be ≥ 1 (got 0)"],
+    [{ maxPoolSize: 1 }, "kafka sink: `maxPoolSize` must be ≥ 2 (got 1)"],
+    [{ poolSize: 8, maxPoolSize: 6 }, "kafka sink: `maxPoolSize` must be at least `poolSize` (got 6)"],
+    [{ transactionTimeoutMs: 1.5 }, "kafka sink: `transactionTimeoutMs` must be an integer (got 1.5)"],
+    [
+      { deliveryGuarantee: "exactly-twice" },
+      'kafka sink: `deliveryGuarantee` must be one of "exactly-once", "at-least-once" (got "exactly-twice")',
+    ],
+    [
+      { compression: "brotli" },
+      'kafka sink: `compression` must be one of "none", "gzip", "snappy", "lz4", "zstd" (got "brotli")',
+    ],
+    [{ compression: "zstd" }, 'kafka sink: `compression` needs a codec for "zstd"'],
+    [{ key: "seq" }, "kafka sink: `key` must be a function"],
+    [{ poolsize: 3 }, "kafka sink: unknown option(s) `poolsize`"],
   ])("rejects %o with a typed error", (override, message) => {
     const attempt = () => resolveKafkaSinkOptions({ ...base, ...(override as object) } as never);
     expect(attempt).toThrow(KafkaError);

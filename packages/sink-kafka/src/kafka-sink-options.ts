@@ -1,9 +1,14 @@
-/** Options of the Kafka sink: one typed object, validated when the sink is built. */
+/**
+ * Options of the Kafka sink: the typed object users write, and one schema (defaults beside
+ * each field) that validates it when the sink is built, naming the option and what it may be.
+ */
+import { type DeliveryGuarantee, deliveryGuaranteeOption, functionOption, parseOptions } from "@berth/core";
 import kafkajs, { type CompressionTypes, type ICustomPartitioner, type IHeaders } from "kafkajs";
+import { z } from "zod";
 import { KafkaError } from "./errors.js";
-import { brokerList, type KafkaConnectionOptions } from "./kafka-client.js";
+import { brokersOption, clientOption, isTopicName, type KafkaConnectionOptions } from "./kafka-client.js";
 
-export type DeliveryGuarantee = "exactly-once" | "at-least-once";
+export type { DeliveryGuarantee };
 
 export type KafkaCompression = "none" | "gzip" | "snappy" | "lz4" | "zstd";
 
@@ -131,107 +136,79 @@ const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
   zstd: Codecs.ZSTD,
 };
 
-function invalid(message: string): never {
-  throw new KafkaError("KAFKA_CONFIG_INVALID", `kafka sink: ${message}`);
-}
-
-function integer(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max = INT32_MAX,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    invalid(`${name} ${value} must be an integer from ${min} to ${max}`);
+/** Whether kafkajs has a codec for `compression` (gzip is built in; the others need one registered). */
+function hasCodec(compression: KafkaCompression): boolean {
+  const type = COMPRESSION[compression];
+  if (type === Codecs.None || type === Codecs.GZIP) return true;
+  // Without a registered codec kafkajs's entry is a function that throws "not implemented".
+  try {
+    return (
+      typeof (kafkajs.CompressionCodecs as unknown as Record<number, () => unknown>)[type]?.() === "object"
+    );
+  } catch {
+    return false;
   }
-  return value;
 }
 
-function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== "function") invalid(`${name} must be a function`);
-  return value;
-}
+const int = (min: number, max = INT32_MAX) => z.number().int().min(min).max(max);
+type RecordFunction = (record: never) => unknown;
+
+/** The schema of {@link KafkaSinkOptions}: every default beside its field. */
+const kafkaSinkOptions = z
+  .object({
+    brokers: brokersOption,
+    client: clientOption.optional(),
+    topic: z.union([
+      z.string().refine(isTopicName, "must be a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)"),
+      functionOption<RecordFunction>(),
+    ]),
+    key: functionOption<RecordFunction>().optional(),
+    value: functionOption<RecordFunction>().optional(),
+    headers: functionOption<RecordFunction>().optional(),
+    timestamp: functionOption<RecordFunction>().optional(),
+    partitioner: functionOption<ICustomPartitioner>().optional(),
+    compression: z
+      .enum(["none", "gzip", "snappy", "lz4", "zstd"])
+      .default(KAFKA_SINK_DEFAULTS.compression)
+      .refine(hasCodec, {
+        error: (issue) =>
+          `needs a codec for "${String(issue.input)}" registered in kafkajs's CompressionCodecs before the sink is built (e.g. the kafkajs-${String(issue.input)} package)`,
+      }),
+    deliveryGuarantee: deliveryGuaranteeOption,
+    transactionTimeoutMs: int(1).default(KAFKA_SINK_DEFAULTS.transactionTimeoutMs),
+    recoveryWindowMs: int(0).default(KAFKA_SINK_DEFAULTS.recoveryWindowMs),
+    poolSize: int(1, 1000).default(KAFKA_SINK_DEFAULTS.poolSize),
+    /** Default: `KAFKA_SINK_DEFAULTS.maxPoolSize`, or `poolSize` when that is larger. */
+    maxPoolSize: int(2, 1000).optional(),
+    batchRecords: int(1).default(KAFKA_SINK_DEFAULTS.batchRecords),
+    batchBytes: int(1).default(KAFKA_SINK_DEFAULTS.batchBytes),
+    maxInFlightBatches: int(1, 100).default(KAFKA_SINK_DEFAULTS.maxInFlightBatches),
+    maxRecordBytes: int(1).default(KAFKA_SINK_DEFAULTS.maxRecordBytes),
+  })
+  .strict()
+  .refine((o) => o.maxPoolSize === undefined || o.maxPoolSize >= o.poolSize, {
+    path: ["maxPoolSize"],
+    message: "must be at least `poolSize`",
+  });
 
 export function resolveKafkaSinkOptions<T>(options: KafkaSinkOptions<T>): ResolvedKafkaSinkOptions<T> {
-  if (typeof options !== "object" || options === null) invalid("options must be an object");
-  const brokers = brokerList(options.brokers ?? [], "kafka sink");
-  const topic = options.topic;
-  if (typeof topic === "string") {
-    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || topic === "." || topic === "..") {
-      invalid(`topic "${topic}" is not a valid Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)`);
-    }
-  } else if (typeof topic !== "function") {
-    invalid("`topic` must be a topic name or a function of the record returning one");
-  }
-  const compressionName = options.compression ?? KAFKA_SINK_DEFAULTS.compression;
-  const compression = COMPRESSION[compressionName];
-  if (compression === undefined)
-    invalid(`compression "${compressionName}" must be none, gzip, snappy, lz4 or zstd`);
-  if (compression !== Codecs.None && compression !== Codecs.GZIP) {
-    const codecs = kafkajs.CompressionCodecs as unknown as Record<number, unknown>;
-    // Without a registered codec kafkajs's entry is a function that throws "not implemented".
-    let registered = false;
-    try {
-      registered = typeof (codecs[compression] as () => unknown)() === "object";
-    } catch {
-      registered = false;
-    }
-    if (!registered) {
-      invalid(
-        `compression "${compressionName}" needs a codec: register one in kafkajs's CompressionCodecs[CompressionTypes.${Codecs[compression]}] before building the sink (e.g. the kafkajs-${compressionName} package)`,
-      );
-    }
-  }
-  const deliveryGuarantee = options.deliveryGuarantee ?? KAFKA_SINK_DEFAULTS.deliveryGuarantee;
-  if (deliveryGuarantee !== "exactly-once" && deliveryGuarantee !== "at-least-once") {
-    invalid(`deliveryGuarantee "${String(deliveryGuarantee)}" must be "exactly-once" or "at-least-once"`);
-  }
-  const partitioner = optionalFunction("partitioner", options.partitioner);
-  const poolSize = integer("poolSize", options.poolSize, KAFKA_SINK_DEFAULTS.poolSize, 1, 1000);
-  const maxPoolSize = integer(
-    "maxPoolSize",
-    options.maxPoolSize,
-    Math.max(KAFKA_SINK_DEFAULTS.maxPoolSize, poolSize),
-    2,
-    1000,
+  const o = parseOptions(
+    "kafka sink",
+    kafkaSinkOptions,
+    options,
+    (message, cause) => new KafkaError("KAFKA_CONFIG_INVALID", message, { cause }),
   );
-  if (maxPoolSize < poolSize) invalid(`maxPoolSize ${maxPoolSize} must be at least poolSize ${poolSize}`);
+  const typed = options as KafkaSinkOptions<T>;
   return {
-    brokers,
-    client: options.client,
-    topic,
-    key: optionalFunction("key", options.key),
-    value: optionalFunction("value", options.value) ?? ((record: T) => JSON.stringify(record) ?? null),
-    headers: optionalFunction("headers", options.headers),
-    timestamp: optionalFunction("timestamp", options.timestamp),
-    partitioner,
-    compression,
-    deliveryGuarantee,
-    transactionTimeoutMs: integer(
-      "transactionTimeoutMs",
-      options.transactionTimeoutMs,
-      KAFKA_SINK_DEFAULTS.transactionTimeoutMs,
-      1,
-    ),
-    recoveryWindowMs: integer(
-      "recoveryWindowMs",
-      options.recoveryWindowMs,
-      KAFKA_SINK_DEFAULTS.recoveryWindowMs,
-      0,
-    ),
-    poolSize,
-    maxPoolSize,
-    batchRecords: integer("batchRecords", options.batchRecords, KAFKA_SINK_DEFAULTS.batchRecords, 1),
-    batchBytes: integer("batchBytes", options.batchBytes, KAFKA_SINK_DEFAULTS.batchBytes, 1),
-    maxInFlightBatches: integer(
-      "maxInFlightBatches",
-      options.maxInFlightBatches,
-      KAFKA_SINK_DEFAULTS.maxInFlightBatches,
-      1,
-      100,
-    ),
-    maxRecordBytes: integer("maxRecordBytes", options.maxRecordBytes, KAFKA_SINK_DEFAULTS.maxRecordBytes, 1),
+    ...o,
+    client: typed.client,
+    topic: typed.topic,
+    key: typed.key,
+    value: typed.value ?? ((record: T) => JSON.stringify(record) ?? null),
+    headers: typed.headers,
+    timestamp: typed.timestamp,
+    partitioner: typed.partitioner,
+    compression: COMPRESSION[o.compression],
+    maxPoolSize: o.maxPoolSize ?? Math.max(KAFKA_SINK_DEFAULTS.maxPoolSize, o.poolSize),
   };
 }

@@ -8,14 +8,20 @@ import type { FileCommittable } from "./file-committable.js";
 
 const TRANSIENT = new Set(["EAGAIN", "EBUSY", "EMFILE", "ENFILE", "ENOSPC", "EINTR"]);
 
+/** Makes the file visible: rename to its final name, then fsync the directory so the rename survives a crash. */
+export async function publishFile(committable: FileCommittable): Promise<void> {
+  const { directory } = committable;
+  await rename(join(directory, committable.pending), join(directory, committable.final));
+  await fsyncDirectory(directory);
+}
+
 export class FileCommitter implements Committer<FileCommittable> {
   async commit(committable: FileCommittable): Promise<CommitOutcome> {
     const { directory } = committable;
     const pending = join(directory, committable.pending);
     const final = join(directory, committable.final);
     try {
-      await rename(pending, final);
-      await fsyncDirectory(directory);
+      await publishFile(committable);
       return CommitOutcomes.committed;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "";

@@ -1,5 +1,12 @@
-/** Options of the transactional local-file sink. */
+/** Options of the transactional local-file sink: one schema, defaults beside each field. */
+import { z } from "zod";
 import { BerthError } from "../errors.js";
+import {
+  type DeliveryGuarantee,
+  deliveryGuaranteeOption,
+  functionOption,
+  parseOptions,
+} from "../sink/sink-options.js";
 
 export interface FileSinkOptions<T> {
   /** Output directory; created when missing. Every visible file in it is committed. */
@@ -8,24 +15,44 @@ export interface FileSinkOptions<T> {
   readonly format?: (record: T) => string;
   /** Bytes buffered before a write to the in-progress file. Default 64 KiB. */
   readonly bufferBytes?: number;
+  /**
+   * Default `"exactly-once"`: a transaction's file becomes visible when the checkpoint holding
+   * it completes. `"at-least-once"`: it becomes visible at the barrier (pre-commit), before its
+   * checkpoint completes — sooner, but a restore from an earlier checkpoint writes its records
+   * again.
+   */
+  readonly deliveryGuarantee?: DeliveryGuarantee;
 }
+
+const fileSinkOptions = z
+  .object({
+    directory: z.string().min(1),
+    format: functionOption<(record: never) => string>().optional(),
+    bufferBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
+    deliveryGuarantee: deliveryGuaranteeOption,
+  })
+  .strict();
 
 export interface ResolvedFileSinkOptions<T> {
   readonly directory: string;
   readonly format: (record: T) => string;
   readonly bufferBytes: number;
+  readonly deliveryGuarantee: DeliveryGuarantee;
 }
 
 export function resolveFileSinkOptions<T>(options: FileSinkOptions<T>): ResolvedFileSinkOptions<T> {
-  if (typeof options.directory !== "string" || options.directory.length === 0) {
-    throw new BerthError("CONFIG_INVALID", "file sink: `directory` must be a non-empty path");
-  }
-  const bufferBytes = options.bufferBytes ?? 64 * 1024;
-  if (!(bufferBytes > 0))
-    throw new BerthError("CONFIG_INVALID", `file sink: bufferBytes ${bufferBytes} must be > 0`);
+  const parsed = parseOptions(
+    "file sink",
+    fileSinkOptions,
+    options,
+    (message, cause) => new BerthError("CONFIG_INVALID", message, { cause }),
+  );
   return {
-    directory: options.directory,
-    format: options.format ?? ((record: T) => JSON.stringify(record)),
-    bufferBytes,
+    ...parsed,
+    format: (parsed.format as ((record: T) => string) | undefined) ?? ((record: T) => JSON.stringify(record)),
   };
 }

@@ -1,9 +1,13 @@
-/** Writes records into the current transaction's hidden in-progress file. */
+/**
+ * Writes records into the current transaction's hidden in-progress file; pre-commit closes it
+ * (exactly once: hands it to the committer; at least once: makes it visible at once).
+ */
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import { fsyncDirectory } from "../fs/directories.js";
 import type { SinkWriter, SinkWriterContext } from "../sink/sink.js";
 import { type FileCommittable, fileNames } from "./file-committable.js";
+import { publishFile } from "./file-committer.js";
 import type { ResolvedFileSinkOptions } from "./file-sink-options.js";
 
 interface OpenTransaction {
@@ -68,7 +72,16 @@ export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
     this.transaction = undefined;
     this.opening = undefined;
     await transaction.handle.close();
-    return [{ directory: this.options.directory, ...transaction.names, records: transaction.records }];
+    const committable = {
+      directory: this.options.directory,
+      ...transaction.names,
+      records: transaction.records,
+    };
+    if (this.options.deliveryGuarantee === "exactly-once") return [committable];
+    // At least once: visible now, before the checkpoint completes; a restore from an earlier
+    // checkpoint writes these records again.
+    await publishFile(committable);
+    return [];
   }
 
   async close(): Promise<void> {

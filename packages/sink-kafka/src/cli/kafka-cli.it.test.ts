@@ -128,7 +128,7 @@ describe.concurrent("berth kafka abort-lingering", () => {
     expect(a.err[0]).toBe("berth: --prefix is required");
     const b = capture();
     expect(await runKafkaCli(["abort-lingering", "--prefix", "p", "--brokers", "nonsense"], b.io)).toBe(2);
-    expect(b.err[0]).toMatch(/broker "nonsense" is not host:port/);
+    expect(b.err[0]).toMatch(/`brokers` lists "nonsense", which is not host:port/);
     const c = capture();
     expect(await runKafkaCli(["frobnicate"], c.io)).toBe(2);
 

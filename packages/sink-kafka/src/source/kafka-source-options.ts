@@ -1,6 +1,11 @@
-/** Options of the Kafka source: one typed object, validated when the source is built. */
+/**
+ * Options of the Kafka source: the typed object users write, and one schema (defaults beside
+ * each field) that validates it when the source is built, naming the option and what it may be.
+ */
+import { functionOption, parseOptions } from "@berth/core";
+import { z } from "zod";
 import { KafkaError } from "../errors.js";
-import { brokerList, type KafkaConnectionOptions } from "../kafka-client.js";
+import { brokersOption, clientOption, isTopicName, type KafkaConnectionOptions } from "../kafka-client.js";
 
 /** A committed record as the source reads it. */
 export interface KafkaSourceMessage {
@@ -60,68 +65,50 @@ export interface ResolvedKafkaSourceOptions<T> {
   readonly fetchFailureTimeoutMs: number;
 }
 
-function invalid(message: string): never {
-  throw new KafkaError("KAFKA_CONFIG_INVALID", `kafka source: ${message}`);
-}
-
-function integer(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    invalid(`${name} ${value} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+/** The schema of {@link KafkaSourceOptions}: every default beside its field. */
+const kafkaSourceOptions = z
+  .object({
+    brokers: brokersOption,
+    client: clientOption.optional(),
+    topics: z
+      .union([z.string(), z.array(z.string())])
+      .transform((t) => [...new Set(typeof t === "string" ? [t] : t)])
+      .refine((t) => t.length > 0, "must name at least one topic")
+      .refine(
+        (t) => t.every(isTopicName),
+        "must be Kafka topic names ([a-zA-Z0-9._-], at most 249 characters)",
+      ),
+    startingOffsets: z.enum(["earliest", "latest"]).default("earliest"),
+    bounded: z.boolean().default(false),
+    deserializer: functionOption<(message: KafkaSourceMessage) => unknown>().optional(),
+    offsetOutOfRange: z.enum(["fail", "earliest"]).default("fail"),
+    maxWaitMs: z.number().int().min(0).max(1_000).default(500),
+    maxBytesPerPartition: z
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 30)
+      .default(1024 * 1024),
+    maxRecordsPerPoll: z.number().int().min(1).max(1_000_000).default(2000),
+    fetchFailureTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(60_000),
+  })
+  .strict();
 
 export function resolveKafkaSourceOptions<T>(options: KafkaSourceOptions<T>): ResolvedKafkaSourceOptions<T> {
-  if (typeof options !== "object" || options === null) invalid("options must be an object");
-  const brokers = brokerList(options.brokers ?? [], "kafka source");
-  const topics = typeof options.topics === "string" ? [options.topics] : [...(options.topics ?? [])];
-  if (topics.length === 0) invalid("`topics` must name at least one topic");
-  for (const topic of topics) {
-    if (typeof topic !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) {
-      invalid(`topic "${String(topic)}" is not a valid Kafka topic name`);
-    }
-  }
-  const startingOffsets = options.startingOffsets ?? "earliest";
-  if (startingOffsets !== "earliest" && startingOffsets !== "latest") {
-    invalid(`startingOffsets "${String(startingOffsets)}" must be "earliest" or "latest"`);
-  }
-  const offsetOutOfRange = options.offsetOutOfRange ?? "fail";
-  if (offsetOutOfRange !== "fail" && offsetOutOfRange !== "earliest") {
-    invalid(`offsetOutOfRange "${String(offsetOutOfRange)}" must be "fail" or "earliest"`);
-  }
-  if (options.deserializer !== undefined && typeof options.deserializer !== "function") {
-    invalid("`deserializer` must be a function");
-  }
+  const o = parseOptions(
+    "kafka source",
+    kafkaSourceOptions,
+    options,
+    (message, cause) => new KafkaError("KAFKA_CONFIG_INVALID", message, { cause }),
+  );
   return {
-    brokers,
+    ...o,
     client: options.client,
-    topics: [...new Set(topics)],
-    startingOffsets,
-    bounded: options.bounded ?? false,
     deserializer: options.deserializer ?? ((message: KafkaSourceMessage) => message as unknown as T),
-    offsetOutOfRange,
-    maxWaitMs: integer("maxWaitMs", options.maxWaitMs, 500, 0, 1_000),
-    maxBytesPerPartition: integer(
-      "maxBytesPerPartition",
-      options.maxBytesPerPartition,
-      1024 * 1024,
-      1024,
-      2 ** 30,
-    ),
-    maxRecordsPerPoll: integer("maxRecordsPerPoll", options.maxRecordsPerPoll, 2000, 1, 1_000_000),
-    fetchFailureTimeoutMs: integer(
-      "fetchFailureTimeoutMs",
-      options.fetchFailureTimeoutMs,
-      60_000,
-      0,
-      2 ** 31 - 1,
-    ),
   };
 }
