@@ -36,7 +36,7 @@ async function committedAtLeast(topic: string, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await readCommittedSeqs(kafka, topic)).length < count) {
     if (Date.now() > deadline) throw new Error(`${topic} did not reach ${count} committed records`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
@@ -114,7 +114,7 @@ describe.concurrent("kafka sink: restore points", () => {
     const topic = uniqueName("from-latest");
     const work = await mkdtemp(join(tmpdir(), "berth-from-latest-"));
     const jobId = uniqueName("job");
-    const total = 30_000;
+    const total = 10_000;
     const env = {
       ...process.env,
       BERTH_HOME: join(work, "home"),
@@ -122,7 +122,7 @@ describe.concurrent("kafka sink: restore points", () => {
       KAFKA_BROKERS: TEST_BROKERS.join(","),
       KAFKA_TOPIC: topic,
       SEQ_COUNT: String(total),
-      SEQ_RATE: "1500",
+      SEQ_RATE: "1000",
       SEQ_PARALLELISM: "2",
     };
     // SEQ_RATE is read at every start: the stop comes mid-run, the restore runs unthrottled.
