@@ -44,7 +44,8 @@ export function readableLine(json: string): string {
 }
 
 function stdoutDestination(): pino.DestinationStream {
-  if (!process.stdout.isTTY) return pino.destination(1);
+  // Synchronous: the CLI exits right after its last line, which must not be lost in a buffer.
+  if (!process.stdout.isTTY) return pino.destination({ dest: 1, sync: true });
   return { write: (line: string) => void process.stdout.write(readableLine(line)) };
 }
 

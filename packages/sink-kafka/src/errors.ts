@@ -8,6 +8,8 @@ import { TypedError } from "@berth/core";
 export type KafkaErrorCode =
   /** An option is missing or out of range. */
   | "KAFKA_CONFIG_INVALID"
+  /** No bootstrap broker answered (refused, unknown host, timed out) within the client's retries. */
+  | "KAFKA_UNREACHABLE"
   /**
    * `transactionTimeoutMs` cannot hold a transaction across a checkpoint and a recovery, or
    * exceeds the brokers' `transaction.max.timeout.ms`.

@@ -1,6 +1,12 @@
 /** Creating a topic when it is missing: for examples and setup scripts (the sink never creates topics itself). */
 import { KafkaError, messageOf } from "./errors.js";
-import { brokerList, createKafka, type KafkaConnectionOptions } from "./kafka-client.js";
+import {
+  brokerList,
+  createKafka,
+  isUnreachable,
+  type KafkaConnectionOptions,
+  unreachable,
+} from "./kafka-client.js";
 
 export interface EnsureTopicOptions extends KafkaConnectionOptions {
   readonly topic: string;
@@ -12,7 +18,8 @@ export interface EnsureTopicOptions extends KafkaConnectionOptions {
 
 /** Creates `topic` unless it exists; resolves `true` when it created it. */
 export async function ensureTopic(options: EnsureTopicOptions): Promise<boolean> {
-  const kafka = createKafka(brokerList(options.brokers, "ensureTopic"), options.client);
+  const brokers = brokerList(options.brokers, "ensureTopic");
+  const kafka = createKafka(brokers, options.client);
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -30,6 +37,7 @@ export async function ensureTopic(options: EnsureTopicOptions): Promise<boolean>
       waitForLeaders: true,
     });
   } catch (error) {
+    if (isUnreachable(error)) throw unreachable(brokers, `create topic "${options.topic}"`, error);
     throw new KafkaError(
       "KAFKA_CONFIG_INVALID",
       `cannot create topic "${options.topic}": ${messageOf(error)}`,
