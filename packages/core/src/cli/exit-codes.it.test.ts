@@ -5,6 +5,7 @@
  * does an exit code in exit-codes.ts the doc does not list.
  */
 import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PENDING_COMMITS_MESSAGE } from "../errors.js";
@@ -78,6 +79,16 @@ const cases: Record<number, () => Promise<void>> = {
       /pipeline factory of .*throwing-factory.ts threw: KAFKA_TOPIC is not set/,
     );
     expect(factory.stdout).not.toContain("started");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    const busy = await berth(env, runArgs(env, "exit-usage", "--rest-port", port));
+    taken.close();
+    expectFailure(
+      busy,
+      ExitCode.USAGE,
+      new RegExp(`--rest-port port ${port}: the port is already in use \\(EADDRINUSE\\)`),
+    );
   },
   [ExitCode.JOB_CANCELED]: async () => {
     const env = environment("exit-canceled");
