@@ -2,7 +2,8 @@
  * The coordinator's shutdown (a failover or cancel) never leaves the job without a complete
  * checkpoint: a checkpoint still waiting for acknowledgements is abandoned at once, one
  * writing its `_metadata` completes before shutdown resolves. And periodic checkpoints stop
- * while a stop runs.
+ * while a stop runs. Storage that hangs fails the checkpoint within its timeout, and the next
+ * one is not queued behind it.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -126,5 +127,24 @@ describe("checkpoint coordinator", () => {
     while (barriers.length < 2) await sleep(1);
     expect(barriers[1]?.checkpointId).toBe(2);
     await coordinator.shutdown();
+  });
+  it("storage that hangs fails the checkpoint within its timeout, saying what it waited for; the next one runs", async () => {
+    const gate = new Gate();
+    gate.close();
+    const { coordinator, barriers, acknowledge } = await setup({ completeGate: gate, timeoutMs: 300 });
+    const first = coordinator.trigger({ savepoint: false, stop: "none" }).catch((error: unknown) => error);
+    while (barriers.length === 0) await sleep(1);
+    await acknowledge(1);
+    const error = await first;
+    expect(error).toBeInstanceOf(BerthError);
+    expect((error as BerthError).code).toBe("CHECKPOINT_FAILED");
+    expect((error as Error).message).toMatch(
+      /checkpoint 1 timed out after 300 ms waiting for its _metadata in .*chk-1/,
+    );
+    gate.release();
+    const second = coordinator.trigger({ savepoint: false, stop: "none" });
+    while (barriers.length < 2) await sleep(1);
+    await acknowledge(2);
+    expect((await second).checkpointId).toBe(2);
   });
 });

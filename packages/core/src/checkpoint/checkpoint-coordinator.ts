@@ -169,6 +169,7 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     let directory: string | undefined;
     let pending: PendingCheckpoint | undefined;
     let completed = false;
+    let writingMetadata = false;
     try {
       directory = await within(this.storage.createDirectory(id, target));
       if (this.stopped) throw abandoned();
@@ -192,6 +193,7 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
       if (this.stopped) throw abandoned();
       const metadata = this.participants.metadataFor(request, id, inFlight.acks);
       waitingFor = () => `its _metadata in ${directory}`;
+      writingMetadata = true;
       await within(this.storage.complete(directory, metadata));
       completed = true;
       this.emit("snapshot-written", id, directory);
@@ -203,7 +205,10 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
         // Abandoned before the files go: no subtask may write into the directory being discarded.
         if (pending !== undefined && this.pending === pending) this.pending = undefined;
         this.participants.abandonBarrier(id);
-        if (directory !== undefined) await this.storage.discard(directory).catch(() => undefined);
+        // A `_metadata` write that outlived the deadline may still finish, leaving a complete
+        // (consistent) checkpoint; removing the directory under it could leave half of one.
+        if (directory !== undefined && !writingMetadata)
+          await this.storage.discard(directory).catch(() => undefined);
       }
       throw ioFailure(what, error);
     } finally {
