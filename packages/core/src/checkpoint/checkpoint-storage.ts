@@ -22,6 +22,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { open, readdir, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { BerthError, errorMessage } from "../errors.js";
+import { faultPoint } from "../fault-injection.js";
 import type { Logger } from "../logger.js";
 import { assertSafeName, childPath } from "../safe-name.js";
 import type { Json } from "../sink/sink.js";
@@ -339,6 +340,7 @@ export class CheckpointStorage {
   async complete(directory: string, metadata: CheckpointMetadata): Promise<void> {
     if (metadata.kind === "savepoint") assertSelfContained(directory, metadata);
     await this.lease?.check();
+    faultPoint("checkpoint-storage-write");
     const { metadataSha256: _, ...rest } = metadata;
     await writeOnce(directory, METADATA_FILE, serializeMetadata(rest));
     if (metadata.kind === "savepoint")

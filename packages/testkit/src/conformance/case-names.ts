@@ -32,6 +32,10 @@ export const CONFORMANCE_CASES = {
   "rescale-up": "crash at sink parallelism 1, restore at 3: every record once",
   "rescale-down":
     "crash at sink parallelism 3, restore at 1 (committables of vanished subtasks committed): every record once",
+  "failover-after-restore":
+    "a stopped job restored from its savepoint under the same job id fails over before its first checkpoint: the failover restores that savepoint, not the job's older checkpoint; every record once",
+  "checkpoint-storage-fails":
+    "checkpoint storage fails for three checkpoints in a row: the job keeps running, the next checkpoint commits what they pre-committed; every record once",
   "target-restart":
     "the target (a private instance) restarts mid-run: the job ends FINISHED, every record once",
 } as const;

@@ -520,6 +520,70 @@ function rescale(before: number, after: number): CaseBody {
   };
 }
 
+// --- lineage and checkpoint storage ------------------------------------------------------
+
+/**
+ * The job is stopped (its folder keeps a checkpoint older than the stop's savepoint), then
+ * restored from the savepoint under the same job id in a child that fails a write before its
+ * first checkpoint (none is periodic): the failover must restore the savepoint — the newest
+ * point of its run — since the older checkpoint would repeat what the stop committed.
+ */
+const failoverAfterRestore: CaseBody = async (run) => {
+  const point = "while-writing";
+  const target = await run.target();
+  const spec = run.spec();
+  const first = run.inProcess(target, spec);
+  await first.afterRecords(run.options.records / 3);
+  const savepoint = await first.job
+    .stop({ drain: false, targetDirectory: join(run.workDirectory, "savepoints") })
+    .catch((error: Error) => run.abort("the stop", `the stop failed: ${error.message}`));
+  await run.finished("the stop", first);
+  const stopped = await positionOf(savepoint);
+  const fault = `${point}@${Math.max(1, Math.floor((run.options.records - stopped.emitted.size) / 4))}:throw`;
+  const restored = await run.child(
+    target,
+    { ...spec, restorePath: savepoint, checkpointIntervalMs: 3_600_000, restartAttempts: 1 },
+    fault,
+  );
+  if (!restored.events.some((e) => e.event === "restarting")) {
+    run.abort(
+      "the restore",
+      `BERTH_FAULT=${fault} did not fail the restored job over; ${describeChild(restored)}`,
+      point,
+    );
+  }
+  run.childFinished("the restore, after failing over before its first checkpoint", restored, point);
+  await run.checkAll("after the failover right after the restore and the job FINISHED", target, point);
+  await run.checkNoLingering("after the job FINISHED", target, spec.sinkPrefix, point);
+  return undefined;
+};
+
+/**
+ * Checkpoint storage fails the `_metadata` write of three checkpoints in a row (fault
+ * injection in a child): each checkpoint fails, the job keeps running without a failover, and
+ * the transactions pre-committed for the failed checkpoints are committed with the next one.
+ */
+const checkpointStorageFails: CaseBody = async (run) => {
+  const point = "checkpoint-storage-write";
+  const fault = `${point}@2x3:throw`;
+  const target = await run.target();
+  const spec = run.spec({ restartAttempts: 0 });
+  const child = await run.child(target, spec, fault);
+  run.childFinished("the job whose checkpoint storage failed for a while", child, point);
+  const ids = child.events.flatMap((e) => (e.event === "snapshot" ? [e.id] : []));
+  // Checkpoints 2 to 4 failed: the ids that completed skip them.
+  if (!ids.includes(1) || ids.some((id) => id >= 2 && id <= 4) || !ids.some((id) => id > 4)) {
+    run.abort(
+      "the job",
+      `expected checkpoints 2 to 4 to fail and later ones to complete, but these completed: ${ids.join(", ") || "none"}; raise records, or lower the checkpoint interval`,
+      point,
+    );
+  }
+  await run.checkAll("after storage recovered and the job FINISHED", target, point);
+  await run.checkNoLingering("after the job FINISHED", target, spec.sinkPrefix, point);
+  return undefined;
+};
+
 // --- target restart ----------------------------------------------------------------------
 
 const targetRestart: CaseBody = async (run) => {
@@ -568,6 +632,8 @@ const BODIES: Record<ConformanceCaseName, CaseBody> = {
   "lingering-cleanup": lingeringCleanup,
   "rescale-up": rescale(1, 3),
   "rescale-down": rescale(3, 1),
+  "failover-after-restore": failoverAfterRestore,
+  "checkpoint-storage-fails": checkpointStorageFails,
   "target-restart": targetRestart,
 };
 

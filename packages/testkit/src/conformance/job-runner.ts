@@ -61,6 +61,7 @@ async function main(): Promise<number> {
     });
   }
   job.on("running", () => void emit({ event: "running" }));
+  job.on("state", (state: string) => state === "RESTARTING" && void emit({ event: "restarting" }));
   job.on(
     "snapshot-written",
     (id: number, directory: string) => void emit({ event: "snapshot", id, directory }),

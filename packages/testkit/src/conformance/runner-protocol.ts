@@ -29,6 +29,8 @@ export interface RunnerSpec {
 export type RunnerEvent =
   | { readonly event: "running" }
   | { readonly event: "holding-start"; readonly start: number }
+  /** The job failed and restarts in its process (a failover). */
+  | { readonly event: "restarting" }
   | { readonly event: "snapshot"; readonly id: number; readonly directory: string }
   | { readonly event: "stop-commits"; readonly total: number }
   | { readonly event: "stopped"; readonly savepoint: string }
