@@ -35,7 +35,7 @@ export const CONFORMANCE_CASES = {
   "failover-after-restore":
     "a stopped job restored from its savepoint under the same job id fails over before its first checkpoint: the failover restores that savepoint, not the job's older checkpoint; every record once",
   "checkpoint-storage-fails":
-    "checkpoint storage fails for three checkpoints in a row: the job keeps running, the next checkpoint commits what they pre-committed; every record once",
+    "checkpoint storage fails for three checkpoints in a row: the job keeps running, a later checkpoint commits what they pre-committed; every record once",
   "target-restart":
     "the target (a private instance) restarts mid-run: the job ends FINISHED, every record once",
 } as const;
