@@ -29,3 +29,6 @@ export class PostgresError extends TypedError<PostgresErrorCode> {
 
 /** The `failedKnown` code of a prepared transaction that is gone without its commit marker. */
 export const PREPARED_TRANSACTION_LOST = "POSTGRES_PREPARED_TRANSACTION_LOST";
+
+/** The `failedKnown` code of an idempotent transaction with neither staged rows nor a commit-log row. */
+export const STAGED_ROWS_LOST = "POSTGRES_STAGED_ROWS_LOST";

@@ -2,9 +2,15 @@
  * @berth/sink-postgres — an exactly-once PostgreSQL sink for Berth on `pg`: each checkpoint's
  * rows in one transaction per subtask, bulk-written with `COPY`, prepared
  * (`PREPARE TRANSACTION`) at the checkpoint and committed (`COMMIT PREPARED`) once it completes;
- * append or upsert (with deletes).
+ * or, for servers without prepared transactions, committed into a staging table and applied
+ * with a commit-log row; append or upsert (with deletes).
  */
-export { PostgresError, type PostgresErrorCode, PREPARED_TRANSACTION_LOST } from "./errors.js";
+export {
+  PostgresError,
+  type PostgresErrorCode,
+  PREPARED_TRANSACTION_LOST,
+  STAGED_ROWS_LOST,
+} from "./errors.js";
 export {
   POSTGRES_COMMITTABLE_VERSION,
   type PostgresCommittable,

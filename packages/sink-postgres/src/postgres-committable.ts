@@ -1,6 +1,7 @@
 /**
- * A prepared transaction: the gid it was prepared under (an attempt name of the sink prefix)
- * and what it holds, so a commit that finds it gone can name the rows lost.
+ * A pre-committed transaction: the name it was prepared under (an attempt name of the sink
+ * prefix) and what it holds, so a commit that finds it gone can name the rows lost. With
+ * `staged`, the idempotent protocol: the rows wait in the staging table under that name.
  */
 import type { Json, VersionedCodec } from "@berth/core";
 import { PostgresError } from "./errors.js";
@@ -14,6 +15,8 @@ export type PostgresCommittable = {
   readonly table: string;
   /** Records written into the transaction (rows, or upserts and deletes). */
   readonly records: number;
+  /** The idempotent protocol: committed rows in the staging table, applied by the commit. */
+  readonly staged?: true;
 };
 
 /** Version and parse step of the committable; the core runs `parse` once per stored value, at restore. */
@@ -36,12 +39,13 @@ function parsePostgresCommittable(version: number, stored: Json): PostgresCommit
     c.gid.length === 0 ||
     typeof c.table !== "string" ||
     typeof c.records !== "number" ||
-    !Number.isInteger(c.records)
+    !Number.isInteger(c.records) ||
+    (c.staged !== undefined && c.staged !== true)
   ) {
     throw new PostgresError(
       "POSTGRES_COMMITTABLE_INVALID",
-      `postgres sink: a restored committable is malformed (${JSON.stringify(stored)}); expected { gid, table, records }`,
+      `postgres sink: a restored committable is malformed (${JSON.stringify(stored)}); expected { gid, table, records, staged? }`,
     );
   }
-  return { gid: c.gid, table: c.table, records: c.records };
+  return { gid: c.gid, table: c.table, records: c.records, ...(c.staged ? { staged: true as const } : {}) };
 }

@@ -1,6 +1,6 @@
 /**
  * Lingering transaction cleanup (DESIGN.md, sink contract rule 5): every prepared transaction
- * of this database whose gid the core's lingering scope calls lingering — an attempt name of
+ * (or, in the idempotent protocol, every set of staged rows) of this database whose gid the core's lingering scope calls lingering — an attempt name of
  * this prefix that the restored state does not hold, of any subtask, also one that no longer
  * exists — is rolled back. The listing is narrowed by the core's escaped `LIKE` pattern and
  * decided by its parser, so prefix `a` never touches a gid of prefix `a-b`.
@@ -9,6 +9,7 @@ import type { RecoverContext } from "@berth/core";
 import type pg from "pg";
 import { sqlState } from "./internal/connection.js";
 import { quoteLiteral } from "./internal/sql.js";
+import type { SinkStatements } from "./internal/statements.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
 
 /** The gids of this database's prepared transactions that match the prefix's LIKE pattern. */
@@ -37,4 +38,22 @@ export async function rollbackLingering(
     }
   }
   return rolledBack;
+}
+
+/** The idempotent protocol: deletes the staged rows of lingering transactions; returns their names. */
+export async function dropLingeringStaged(
+  client: pg.Client,
+  context: RecoverContext<PostgresCommittable>,
+  statements: SinkStatements,
+): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(statements.stagedNames, [
+    context.names.likePattern(),
+  ]);
+  const dropped: string[] = [];
+  for (const { name } of rows) {
+    if (!context.lingering.isLingering(name)) continue;
+    await client.query(statements.dropStaged, [name]);
+    dropped.push(name);
+  }
+  return dropped.sort();
 }

@@ -39,6 +39,14 @@ export interface PostgresSinkOptions<T> {
    */
   readonly deliveryGuarantee?: "exactly-once" | "at-least-once";
   /**
+   * How exactly-once commits. `prepared` (default): the checkpoint's transaction is prepared
+   * (`PREPARE TRANSACTION`, needs `max_prepared_transactions` > 0) and committed with
+   * `COMMIT PREPARED`. `idempotent`, for servers without prepared transactions: the rows are
+   * committed into the staging table at the checkpoint; the commit inserts a commit-log row
+   * (the marker), applies the staged rows and deletes them, in one transaction.
+   */
+  readonly protocol?: "prepared" | "idempotent";
+  /**
    * Checkpoints whose prepared transactions may wait for their commit at once, per subtask;
    * with the one being written, the sink needs `max_prepared_transactions ≥ parallelism ×
    * (pendingCheckpoints + 1)`, checked at start. Default 2.
@@ -46,7 +54,7 @@ export interface PostgresSinkOptions<T> {
   readonly pendingCheckpoints?: number;
   /** The table of commit markers (created when missing). Default `berth_commit_markers`. */
   readonly markerTable?: string | TableName;
-  /** Upsert only: the staging table (created when missing). Default `berth_staging_<hash of the table>` beside the table. */
+  /** The staging table of upsert and of the idempotent protocol (created when missing). Default `berth_staging_<hash of the table>` beside the table. */
   readonly stagingTable?: string | TableName;
   /** Create the target table when missing, with these column → SQL type pairs (for examples). Default: never. */
   readonly createTable?: Readonly<Record<string, string>>;
@@ -65,6 +73,7 @@ export interface ResolvedPostgresSinkOptions<T> {
   readonly conflictKey: readonly string[];
   readonly isDelete: ((record: T) => boolean) | undefined;
   readonly deliveryGuarantee: "exactly-once" | "at-least-once";
+  readonly protocol: "prepared" | "idempotent";
   readonly pendingCheckpoints: number;
   readonly markerTable: TableName;
   readonly stagingTable: TableName;
@@ -193,6 +202,7 @@ export function resolvePostgresSinkOptions<T>(
       "exactly-once",
       "at-least-once",
     ] as const),
+    protocol: oneOf("protocol", options.protocol, ["prepared", "idempotent"] as const),
     pendingCheckpoints: positiveInteger("pendingCheckpoints", options.pendingCheckpoints, 2, 1),
     markerTable: tableName("markerTable", options.markerTable ?? "berth_commit_markers"),
     stagingTable: tableName(

@@ -14,7 +14,7 @@ import { tableLabel } from "./internal/sql.js";
 import { sinkStatements } from "./internal/statements.js";
 import { type PostgresCommittable, postgresCommittableCodec } from "./postgres-committable.js";
 import { PostgresCommitter } from "./postgres-committer.js";
-import { rollbackLingering } from "./postgres-lingering.js";
+import { dropLingeringStaged, rollbackLingering } from "./postgres-lingering.js";
 import { type PostgresSinkOptions, resolvePostgresSinkOptions } from "./postgres-sink-options.js";
 import { PostgresWriter } from "./postgres-writer.js";
 
@@ -39,6 +39,7 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
   const statements = sinkStatements(resolved);
   const settings: ConnectionSettings = resolved;
   const exactlyOnce = resolved.deliveryGuarantee === "exactly-once";
+  const prepared = exactlyOnce && resolved.protocol === "prepared";
   let claim: PrefixClaim | undefined;
   /** Claims the prefix for one more session of the sink; the returned function ends that hold. */
   const hold = async (context: SinkContext): Promise<() => Promise<void>> => {
@@ -64,7 +65,8 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
       return new PostgresCommitter(
         settings,
         `committer ${context.sinkPrefix}`,
-        statements.selectMarker,
+        context.sinkPrefix,
+        statements,
         release,
       );
     },
@@ -73,13 +75,16 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
       try {
         const client = await connect(settings, `lingering cleanup ${context.sinkPrefix}`);
         try {
-          if (exactlyOnce)
+          if (prepared)
             await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
           for (const ddl of statements.setup) await runDdl(client, ddl);
+          // Prepared transactions of an earlier prepared run are rolled back whatever the protocol now.
           const rolledBack = exactlyOnce ? await rollbackLingering(client, context) : [];
+          if (exactlyOnce && statements.staged)
+            rolledBack.push(...(await dropLingeringStaged(client, context, statements)));
           if (rolledBack.length > 0) {
             context.log.info(
-              `postgres sink: rolled back ${rolledBack.length} lingering prepared transaction(s)`,
+              `postgres sink: ${prepared ? "rolled back" : "deleted the staged rows of"} ${rolledBack.length} lingering transaction(s)`,
               {
                 prefix: context.sinkPrefix,
                 gids: rolledBack,

@@ -3,12 +3,13 @@
  * client of the test's own: the last record of a key within one checkpoint wins (one key twice,
  * a delete after an upsert, an upsert after a delete), across checkpoints a key is updated in
  * place, the staging table is left empty; a row that violates a constraint fails the job naming
- * the record and the constraint, and what committed before it stays.
+ * the record and the constraint, and what committed before it stays; the idempotent protocol
+ * commits a transaction once by its commit-log row and knows when its staged rows are gone.
  */
-import { newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core";
+import { CommitOutcomes, newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { PostgresError } from "./errors.js";
+import { PostgresError, STAGED_ROWS_LOST } from "./errors.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
 import type { PostgresSinkOptions } from "./postgres-sink-options.js";
@@ -39,14 +40,19 @@ async function harness(options: Omit<PostgresSinkOptions<Account>, "connectionSt
   });
   const writer = await sink.createWriter(context, undefined);
   const committer = await sink.createCommitter(context);
+  const prepare = async (records: Account[]) => {
+    for (const r of records) await writer.write(r);
+    await writer.flush(false);
+    const committables = (await writer.prepareCommit()) as PostgresCommittable[];
+    checkpointId++;
+    return committables;
+  };
   return {
     prefix,
+    prepare,
+    commit: (c: PostgresCommittable) => committer.commit(c),
     async checkpoint(records: Account[]): Promise<void> {
-      for (const r of records) await writer.write(r);
-      await writer.flush(false);
-      const committables = (await writer.prepareCommit()) as PostgresCommittable[];
-      checkpointId++;
-      for (const c of committables) expect((await committer.commit(c)).kind).toBe("committed");
+      for (const c of await prepare(records)) expect((await committer.commit(c)).kind).toBe("committed");
     },
     async close() {
       await writer.close();
@@ -62,7 +68,7 @@ async function accounts(table: string): Promise<Array<{ id: number; balance: num
   });
 }
 
-describe.concurrent("postgres sink, upsert", () => {
+describe.concurrent.each(["prepared", "idempotent"] as const)("postgres sink, upsert, %s", (protocol) => {
   it("within one checkpoint the last record of a key wins: a key twice, a delete after an upsert, an upsert after a delete", async () => {
     const table = uniqueTable("upsert");
     await withClient((c) =>
@@ -75,6 +81,7 @@ describe.concurrent("postgres sink, upsert", () => {
       conflictKey: ["id"],
       isDelete: (a) => a.deleted === true,
       stagingTable: `${table}_stage`,
+      protocol,
     });
     try {
       await h.checkpoint([
@@ -117,49 +124,111 @@ describe.concurrent("postgres sink, upsert", () => {
     }
   });
 
-  it("a row that violates a constraint fails with the record and the constraint named; earlier commits stay, nothing of its checkpoint is applied", async () => {
-    const table = uniqueTable("reject");
+  it.runIf(protocol === "prepared")(
+    "a row that violates a constraint fails with the record and the constraint named; earlier commits stay, nothing of its checkpoint is applied",
+    async () => {
+      const table = uniqueTable("reject");
+      await withClient((c) =>
+        c.query(
+          `CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint PRIMARY KEY, balance bigint CONSTRAINT balance_not_negative CHECK (balance >= 0))`,
+        ),
+      );
+      const h = await harness({ table, columns: { id: "id", balance: "balance" }, protocol });
+      try {
+        await h.checkpoint([{ id: 1, balance: 10 }]);
+        const failed = await h
+          .checkpoint([
+            { id: 2, balance: 20 },
+            { id: 3, balance: -5 },
+            { id: 4, balance: 40 },
+          ])
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        expect(failed).toBeInstanceOf(PostgresError);
+        expect((failed as PostgresError).code).toBe("POSTGRES_ROW_REJECTED");
+        expect((failed as Error).message).toContain('record {"id":3,"balance":-5}');
+        expect((failed as Error).message).toContain('constraint "balance_not_negative"');
+        expect(await accounts(table)).toEqual([{ id: 1, balance: 10 }]);
+        expect(await preparedStartingWith(h.prefix)).toEqual([]);
+      } finally {
+        await h.close();
+      }
+    },
+  );
+
+  it.runIf(protocol === "prepared")(
+    "refuses upsert without a conflict key, and a conflict key that is not a mapped column",
+    () => {
+      expect(() =>
+        postgresSink<Account>({
+          connectionString: PG_URL,
+          table: "t",
+          columns: { id: "id" },
+          mode: "upsert",
+        }),
+      ).toThrow(/needs `conflictKey`/);
+      expect(() =>
+        postgresSink<Account>({
+          connectionString: PG_URL,
+          table: "t",
+          columns: { id: "id" },
+          mode: "upsert",
+          conflictKey: ["balance"],
+        }),
+      ).toThrow(/conflictKey column "balance" is not one of the mapped columns/);
+    },
+  );
+});
+
+describe("postgres sink, idempotent protocol", () => {
+  it("a commit inserts the commit-log row once: again is alreadyCommitted; no staged rows and no log row is a known failure naming the rows lost", async () => {
+    const table = uniqueTable("idem");
+    const stage = `${table}_stage`;
     await withClient((c) =>
-      c.query(
-        `CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint PRIMARY KEY, balance bigint CONSTRAINT balance_not_negative CHECK (balance >= 0))`,
-      ),
+      c.query(`CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint, balance bigint)`),
     );
-    const h = await harness({ table, columns: { id: "id", balance: "balance" } });
+    const h = await harness({
+      table,
+      columns: { id: "id", balance: "balance" },
+      protocol: "idempotent",
+      stagingTable: stage,
+    });
     try {
-      await h.checkpoint([{ id: 1, balance: 10 }]);
-      const failed = await h
-        .checkpoint([
-          { id: 2, balance: 20 },
-          { id: 3, balance: -5 },
-          { id: 4, balance: 40 },
-        ])
-        .then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      expect(failed).toBeInstanceOf(PostgresError);
-      expect((failed as PostgresError).code).toBe("POSTGRES_ROW_REJECTED");
-      expect((failed as Error).message).toContain('record {"id":3,"balance":-5}');
-      expect((failed as Error).message).toContain('constraint "balance_not_negative"');
-      expect(await accounts(table)).toEqual([{ id: 1, balance: 10 }]);
+      const [first] = await h.prepare([
+        { id: 1, balance: 1 },
+        { id: 2, balance: 2 },
+      ]);
+      // Pre-committed: durable in the staging table, invisible in the table, no prepared transaction.
+      expect(await accounts(table)).toEqual([]);
       expect(await preparedStartingWith(h.prefix)).toEqual([]);
+      const staged = await withClient((c) =>
+        c.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(stage)}`),
+      );
+      expect(Number(staged.rows[0].n)).toBe(2);
+      expect(await h.commit(first as PostgresCommittable)).toEqual(CommitOutcomes.committed);
+      expect(await h.commit(first as PostgresCommittable)).toEqual(CommitOutcomes.alreadyCommitted);
+      expect(await accounts(table)).toEqual([
+        { id: 1, balance: 1 },
+        { id: 2, balance: 2 },
+      ]);
+
+      const [lost] = (await h.prepare([{ id: 3, balance: 3 }])) as PostgresCommittable[];
+      await withClient((c) => c.query(`DELETE FROM ${pg.escapeIdentifier(stage)}`));
+      expect(await h.commit(lost as PostgresCommittable)).toMatchObject({
+        kind: "failedKnown",
+        code: STAGED_ROWS_LOST,
+        reason: expect.stringContaining(`its 1 record(s) for ${table} are lost`),
+      });
+      // The refused commit left no commit-log row: it is refused again, never "already committed".
+      expect((await h.commit(lost as PostgresCommittable)).kind).toBe("failedKnown");
+      expect(await accounts(table)).toEqual([
+        { id: 1, balance: 1 },
+        { id: 2, balance: 2 },
+      ]);
     } finally {
       await h.close();
     }
-  });
-
-  it("refuses upsert without a conflict key, and a conflict key that is not a mapped column", () => {
-    expect(() =>
-      postgresSink<Account>({ connectionString: PG_URL, table: "t", columns: { id: "id" }, mode: "upsert" }),
-    ).toThrow(/needs `conflictKey`/);
-    expect(() =>
-      postgresSink<Account>({
-        connectionString: PG_URL,
-        table: "t",
-        columns: { id: "id" },
-        mode: "upsert",
-        conflictKey: ["balance"],
-      }),
-    ).toThrow(/conflictKey column "balance" is not one of the mapped columns/);
   });
 });

@@ -52,7 +52,7 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
       begun: false,
       records: 0,
     };
-    const line = this.encode(record, this.transaction.records);
+    const line = this.encode(record, this.transaction);
     this.transaction.records++;
     this.lines.push(line);
     this.batch.push(record);
@@ -60,7 +60,7 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     if (this.bufferedBytes >= this.options.bufferBytes) return this.sendBatch();
   }
 
-  private encode(record: T, ordinal: number): string {
+  private encode(record: T, transaction: OpenTransaction): string {
     let values: readonly unknown[];
     try {
       values = this.options.row(record);
@@ -75,9 +75,9 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     }
     try {
       const line = copyLine(values as Parameters<typeof copyLine>[0]);
-      if (this.options.mode !== "upsert") return line;
+      if (!this.statements.staged) return line;
       const deleted = this.options.isDelete?.(record) === true;
-      return `${line.slice(0, -1)}\t${copyField(ordinal)}\t${copyField(deleted)}\n`;
+      return `${line.slice(0, -1)}\t${copyField(transaction.gid)}\t${copyField(transaction.records)}\t${copyField(deleted)}\n`;
     } catch (error) {
       if (!(error instanceof CopyValueError)) throw error;
       const index = values.findIndex((v) => {
@@ -171,14 +171,24 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     const transaction = this.transaction;
     if (!transaction) return [];
     await this.sendBatch();
-    for (const statement of this.statements.merge) {
+    this.transaction = undefined;
+    const committable = {
+      gid: transaction.gid,
+      table: tableLabel(this.options.table),
+      records: transaction.records,
+    };
+    if (this.options.deliveryGuarantee === "exactly-once" && this.options.protocol === "idempotent") {
+      // The staged rows are committed now, invisible in the table; the commit applies them.
+      await this.query("COMMIT");
+      return [{ ...committable, staged: true }];
+    }
+    for (const statement of this.statements.apply) {
       try {
-        await this.client.query(statement);
+        await this.client.query(statement, [transaction.gid]);
       } catch (error) {
         throw this.rowRejected(error, []);
       }
     }
-    this.transaction = undefined;
     if (this.options.deliveryGuarantee === "at-least-once") {
       await this.query("COMMIT");
       return [];
@@ -187,7 +197,7 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     await this.query(this.statements.insertMarker, [transaction.gid, this.context.sinkPrefix]);
     // PREPARE TRANSACTION takes no bind parameter: the gid goes in as a quoted literal.
     await this.query(`PREPARE TRANSACTION ${quoteLiteral(transaction.gid)}`);
-    return [{ gid: transaction.gid, table: tableLabel(this.options.table), records: transaction.records }];
+    return [committable];
   }
 
   async close(): Promise<void> {
