@@ -48,7 +48,10 @@ export interface JobOptions {
   readonly stateBackend?: StateBackendKind;
   /** Default: 3 attempts, 1 s apart. */
   readonly restartStrategy?: RestartStrategy;
-  /** How long a commit may keep failing with *retry later*. Default 60 s. */
+  /**
+   * How long a commit may keep failing with *retry later*, and how long a stop's synchronous
+   * commits may take — that deadline then bounds every retry under way. Default 60 s.
+   */
   readonly commitDeadlineMs?: number;
   /** Capacity of each channel between subtasks, in records (the backpressure bound). Default 1024. */
   readonly channelCapacity?: number;
