@@ -50,6 +50,7 @@ export {
   type SavepointOptions,
   type StopRequest,
 } from "./job.js";
+export { JobIdInUseError } from "./locks/job-id-lock.js";
 export { createLogger, type Logger } from "./logger.js";
 export {
   type AggregateFunction,
@@ -74,6 +75,7 @@ export {
 } from "./pipeline/pipeline.js";
 export { redactSecrets, redactValue } from "./redact.js";
 export { SubtaskFailedError } from "./runtime/subtask-failed-error.js";
+export { SAFE_NAME_MAX_LENGTH, UnsafeNameError } from "./safe-name.js";
 export type { VersionedCodec } from "./sink/codec.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
 export type { LingeringScope } from "./sink/lingering-scope.js";
@@ -85,6 +87,7 @@ export {
   type PooledName,
   SinkNames,
 } from "./sink/names.js";
+export { type PrefixClaim, type PrefixClaimContext, SinkPrefixInUseError } from "./sink/prefix-ownership.js";
 export type {
   Committer,
   Json,

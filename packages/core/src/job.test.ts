@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fileSink, Job, Pipeline, sequenceSource } from "./index.js";
+import { hiddenFiles } from "./test-support.js";
 
 function committedSeqs(directory: string): number[] {
   return readdirSync(directory)
@@ -25,6 +26,6 @@ describe("a bounded job", () => {
     const result = await job.run();
     expect(result.state).toBe("FINISHED");
     expect(committedSeqs(out)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
-    expect(readdirSync(out).filter((f) => f.startsWith("."))).toEqual([]);
+    expect(hiddenFiles(out)).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import { ensureDirectory } from "./fs/directories.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
 import { Execution } from "./runtime/execution.js";
+import { PrefixClaims } from "./runtime/prefix-claims.js";
 import { assertSafeName } from "./safe-name.js";
 import { newAttemptId } from "./sink/names.js";
 import { memoryStateBackend } from "./state/memory-state-backend.js";
@@ -115,6 +116,8 @@ export class Job extends EventEmitter {
   private stopCommitsBegan: string | undefined;
   private running: Promise<JobResult> | undefined;
   private jobIdLease: Promise<Lease> | undefined;
+  /** Sink prefixes claimed at their targets, held from the first attempt to the end of the run. */
+  private readonly prefixClaims = new PrefixClaims();
   private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
     stateBackend: StateBackendKind;
   };
@@ -187,6 +190,11 @@ export class Job extends EventEmitter {
     try {
       return await this.runAttempts(lease);
     } finally {
+      await this.prefixClaims
+        .releaseAll()
+        .catch((error: unknown) =>
+          this.log.warn(`releasing a sink prefix claim failed: ${errorMessage(error)}`),
+        );
       await lease.release();
     }
   }
@@ -290,6 +298,7 @@ export class Job extends EventEmitter {
           skipFailedCommittables: this.options.restore?.skipFailedCommittables ?? false,
           sdkVersion: SDK_VERSION,
           log: this.log,
+          prefixClaims: this.prefixClaims,
         });
       } catch (error) {
         // Nothing references the claimed files yet: give the claim back.

@@ -30,10 +30,15 @@ export function committedFiles(directory: string): string[] {
   return names.filter((f) => !f.startsWith(".")).sort();
 }
 
-/** Hidden (in-progress or pre-committed) files of a file sink's output directory. */
+/**
+ * Hidden (in-progress or pre-committed) files of a file sink's output directory; the hidden
+ * directory of prefix locks (`.berth-locks/`) is not a file and not counted.
+ */
 export function hiddenFiles(directory: string): string[] {
   try {
-    return readdirSync(directory).filter((f) => f.startsWith("."));
+    return readdirSync(directory, { withFileTypes: true })
+      .filter((f) => f.name.startsWith(".") && !f.isDirectory())
+      .map((f) => f.name);
   } catch {
     return [];
   }

@@ -2,8 +2,10 @@
  * One owner per job id, real `berth run` processes: a second run with a live job's id —
  * from the same or another `BERTH_HOME` — is refused before it restores, commits or aborts
  * anything (exit 9, one line naming the job and its pid); the first keeps its registry entry
- * and finishes with every seq committed once. Unsafe job ids are refused (exit 2) and
- * nothing is written outside the checkpoint directory.
+ * and finishes with every seq committed once. Two runs with different job ids on one output
+ * directory (one default sink prefix) are refused the same way by the file sink's prefix
+ * claim, before any cleanup. Unsafe job ids are refused (exit 2) and nothing is written
+ * outside the checkpoint directory.
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -52,6 +54,29 @@ describe("one owner per job id", () => {
     await started(again, env, 1);
     again.child.kill("SIGTERM");
     expect(await again.exited).toBe(ExitCode.OK);
+  });
+
+  it("a second run on a live job's output, under another job id and home, is refused before any cleanup", async () => {
+    const env = environment("prefix-owner");
+    const first = start(env, runArgs(env, "seq1"));
+    await started(first, env, 2);
+    const other = { ...env, home: join(env.home, "..", "other-home") };
+    const second = await berth(other, runArgs(other, "seq2"));
+    expect(second.code, second.stderr).toBe(ExitCode.IN_USE);
+    expect(stderrLines(second)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^berth: sink prefix \\S+ is in use: job seq1 \\(pid ${first.child.pid} on [^)]+\\) holds ${env.out}/\\.berth-locks/\\S+\\.lock; stop that job first`,
+        ),
+      ),
+    ]);
+    const stop = await berth(env, ["stop", "seq1", "--json"]);
+    expect(stop.code, stop.stderr).toBe(ExitCode.OK);
+    expect(await first.exited).toBe(ExitCode.OK);
+    const savepoint = (JSON.parse(stop.stdout.trim()) as { savepoint: string }).savepoint;
+    const seqs = committedSeqs(env.out);
+    expect(duplicates(seqs)).toEqual([]);
+    expect(seqs).toEqual(Array.from({ length: sequencePosition(savepoint, "sequence").end }, (_, i) => i));
   });
 
   it("refuses an empty or path-like job id (exit 2) and writes nothing outside the checkpoint directory", async () => {

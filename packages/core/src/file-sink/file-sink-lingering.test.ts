@@ -3,7 +3,7 @@
  * of its own prefix and leaves those of any other prefix alone — one that starts with it, or that
  * it starts with.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { Job } from "../job.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { SinkNames } from "../sink/names.js";
 import { sequenceSource } from "../source/sequence-source.js";
-import { committedSeqs, range, workDirectory } from "../test-support.js";
+import { committedSeqs, hiddenFiles, range, workDirectory } from "../test-support.js";
 import { fileSink } from "./file-sink.js";
 
 const inProgress = (prefix: string, subtask: number) =>
@@ -40,7 +40,7 @@ describe("file sink lingering cleanup", () => {
         checkpointIntervalMs: 50,
       }).run();
       expect(result.state).toBe("FINISHED");
-      const hidden = readdirSync(out).filter((f) => f.startsWith("."));
+      const hidden = hiddenFiles(out);
       expect(hidden.sort()).toEqual([...others].sort());
       expect(committedSeqs(out)).toEqual(range(0, 100));
     },

@@ -46,6 +46,7 @@ import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
 import { Channel } from "./channel.js";
 import { InputGate } from "./input-gate.js";
 import type { Output, StreamOperator } from "./operator.js";
+import type { PrefixClaims } from "./prefix-claims.js";
 import { parseRestoredSinkValues, type RestoredSinkValues } from "./restored-sink-values.js";
 import { discardingOutput, RoutingOutput } from "./routing-output.js";
 import type { StreamElement } from "./stream-element.js";
@@ -75,6 +76,8 @@ export interface ExecutionSettings extends CommitSettings {
   readonly checkpointIntervalMs: number;
   readonly sdkVersion: string;
   readonly log: SinkLog;
+  /** The job run's sink-prefix claims, kept across attempts. */
+  readonly prefixClaims: PrefixClaims;
 }
 
 class FanOutOutput implements Output {
@@ -157,6 +160,7 @@ export class Execution {
       execution.checkRestorePoint();
       execution.resolveSinkPrefixes();
       execution.parseRestoredSinks();
+      await execution.claimSinkPrefixes();
       await execution.recoverSinks();
       await execution.build();
     } catch (error) {
@@ -235,6 +239,19 @@ export class Execution {
       this.prefixes.set(vertex.uid, prefix);
     }
     checkDistinctPrefixes(sinks);
+  }
+
+  /** Each sink's prefix claimed at its target (where the sink can), before any sink is recovered. */
+  private async claimSinkPrefixes(): Promise<void> {
+    for (const vertex of this.pipeline.vertices) {
+      if (vertex.kind !== "sink") continue;
+      await this.settings.prefixClaims.claim(vertex.sink, {
+        sinkPrefix: this.prefixes.get(vertex.uid) as string,
+        uid: vertex.uid,
+        jobId: this.settings.jobId,
+        log: this.settings.log,
+      });
+    }
   }
 
   private sinkContext(vertex: SinkVertex): SinkContext {

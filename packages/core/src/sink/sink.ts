@@ -12,6 +12,7 @@ import type { VersionedCodec } from "./codec.js";
 import type { CommitOutcome } from "./commit-outcome.js";
 import type { LingeringScope } from "./lingering-scope.js";
 import type { SinkNames } from "./names.js";
+import type { PrefixClaim, PrefixClaimContext } from "./prefix-ownership.js";
 
 /** JSON-serializable value: what committables and writer state must be. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -109,6 +110,15 @@ export interface Sink<T, C extends Json = Json, S extends Json = Json> {
   transactionName?(committable: C): string;
   /** Validates the sink's options against the job's settings before anything runs. */
   validate?(settings: { checkpointIntervalMs: number }): Promise<void>;
+  /**
+   * Ownership of the prefix at the target (optional; prefix-ownership.ts): claim
+   * `context.sinkPrefix` where the data lives, or throw `SinkPrefixInUseError` naming the live
+   * holder. Called once per job run, after the prefix is resolved and before anything is
+   * committed, aborted or written; the claim is held across in-process restarts, released when
+   * the job ends, and must end by itself when the process dies (a kernel lock, a session-bound
+   * lock, an expiring lease).
+   */
+  claimPrefix?(context: PrefixClaimContext): Promise<PrefixClaim>;
   /** `restoredState`: the restored writer state this subtask takes over (parsed), if any. */
   createWriter(context: SinkWriterContext, restoredState: S | undefined): Promise<SinkWriter<T, C, S>>;
   createCommitter(context: SinkContext): Promise<Committer<C>>;
