@@ -57,7 +57,20 @@ afterEach(() => {
 });
 
 export function start(env: Env, args: string[]): Running {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: repo, env: childEnv(env) });
+  return startCommand(env, process.execPath, [bin, ...args]);
+}
+
+/**
+ * Runs any `command` in `env` from the repository root (`pnpm berth …`, `sh -c …`);
+ * `detached` gives it a process group of its own, as a terminal gives a foreground job.
+ */
+export function startCommand(
+  env: Env,
+  command: string,
+  args: string[],
+  options: { detached?: boolean } = {},
+): Running {
+  const child = spawn(command, args, { cwd: repo, env: childEnv(env), detached: options.detached ?? false });
   children.push(child);
   const running: Running = {
     child,

@@ -1,7 +1,8 @@
 /**
  * `berth run`: runs a pipeline in the foreground with its control plane and registry
- * entry. SIGTERM/SIGINT stop it (suspend) with a savepoint; repeats within 2 s count as one,
- * a later signal cancels. Exits 0 when the job ends FINISHED.
+ * entry. SIGTERM/SIGINT — or the death of the process that launched it — stop it (suspend)
+ * with a savepoint; repeats within 2 s count as one, a later signal cancels. Exits 0 when the
+ * job ends FINISHED.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { resolve } from "node:path";
@@ -16,6 +17,7 @@ import { osErrorMessage } from "../os-errors.js";
 import { isSafeName, UnsafeNameError } from "../safe-name.js";
 import type { StateBackendKind } from "../state/state-backend.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { watchLauncher } from "./launcher-watch.js";
 import { loadPipeline } from "./pipeline-module.js";
 
 export interface RunFlags {
@@ -119,7 +121,7 @@ export async function runCommand(
   );
 
   let firstSignalAt: number | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     const now = Date.now();
     if (firstSignalAt === undefined) {
       firstSignalAt = now;
@@ -134,12 +136,17 @@ export async function runCommand(
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // Whoever held our stdout may be gone with the launcher: a failed write must not kill the stop.
+  const ignoreBrokenPipe = () => undefined;
+  process.stdout.on("error", ignoreBrokenPipe);
+  const stopWatching = watchLauncher((launcher) => onSignal(`the launching process ${launcher} ended`));
   let result: JobResult | undefined;
   try {
     result = await job.run();
   } finally {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
+    stopWatching();
     await registration.release(result ? { state: result.state } : undefined);
     await server.close();
   }
