@@ -38,7 +38,7 @@ by one. Never run it while a job with that prefix runs, nor before a job that mu
 still commit restored transactions has restored them: it aborts them too.
 --brokers defaults to $KAFKA_BROKERS.`;
 
-/** A missing or bad argument: printed with the usage, exit code 2. */
+/** A missing or bad argument: one line pointing to the usage, exit code 2. */
 class UsageError extends KafkaError {
   static override readonly marker: string = "berth.sink-kafka/UsageError";
 
@@ -66,8 +66,8 @@ export async function runKafkaCli(argv: readonly string[], io: CliOutput = proce
     return await abortLingeringCommand(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`berth: ${error.message}`);
-      io.err(USAGE);
+      // One line, as every failure of the berth CLI; the usage is one --help away.
+      io.err(`berth: ${error.message}; see berth kafka --help`);
       return 2;
     }
     io.err(`berth: ${messageOf(error)}`);
