@@ -63,7 +63,7 @@ const factory = defineSinkConformance<KafkaTarget>({
   lingeringTransactions: (target, sinkPrefix) => openTransactions(testKafka(target.brokers), sinkPrefix),
   dropTarget: (target) => deleteTopic(testKafka(target.brokers), target.topic),
   async startPrivateTarget(context) {
-    const { KafkaServer, servicesDir } = await import("@berth/testkit");
+    const { KafkaServer, servicesDir } = await import("@berth/testkit/services");
     const dir = join(context.workDirectory, "kafka");
     await mkdir(dir, { recursive: true });
     const server = new KafkaServer({

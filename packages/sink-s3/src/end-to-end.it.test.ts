@@ -10,7 +10,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serviceEndpoints } from "@berth/testkit";
+import { serviceEndpoints } from "@berth/testkit/services";
 import { afterAll, describe, expect, it } from "vitest";
 import { committedSeqs, listObjects, openUploads, range, readObject, testClient } from "./test-support.js";
 

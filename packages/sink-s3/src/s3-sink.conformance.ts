@@ -7,8 +7,8 @@
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { serviceEndpoints } from "@berth/testkit";
 import { defineSinkConformance } from "@berth/testkit/factory";
+import { serviceEndpoints } from "@berth/testkit/services";
 import { s3Sink } from "./s3-sink.js";
 import {
   committedSeqs,
@@ -65,7 +65,7 @@ const factory = defineSinkConformance<S3Location>({
   lingeringTransactions: (target, sinkPrefix) =>
     withClient(target, (client) => openUploads(client, target, sinkPrefix)),
   async startPrivateTarget(context) {
-    const { S3Server, servicesDir } = await import("@berth/testkit");
+    const { S3Server, servicesDir } = await import("@berth/testkit/services");
     const dir = join(context.workDirectory, "s3");
     await mkdir(dir, { recursive: true });
     const server = new S3Server({

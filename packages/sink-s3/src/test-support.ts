@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { serviceEndpoints } from "@berth/testkit";
+import { serviceEndpoints } from "@berth/testkit/services";
 
 /** Where a test writes: an endpoint, a bucket and a base key unique to the test. */
 export interface S3Location {

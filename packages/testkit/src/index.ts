@@ -9,7 +9,9 @@
 export {
   CONFORMANCE_CASE_NAMES,
   CONFORMANCE_CASES,
+  CONFORMANCE_SUBSETS,
   type ConformanceCaseName,
+  type ConformanceSubsetName,
 } from "./conformance/case-names.js";
 export { runConformanceCase, runSinkConformance } from "./conformance/cases.js";
 export { type FailingCheckpoints, failCheckpointsAfterPreCommit } from "./conformance/checkpoint-faults.js";
@@ -24,6 +26,3 @@ export {
   type TargetContext,
 } from "./conformance/sink-factory.js";
 export { TestkitError, type TestkitErrorCode } from "./errors.js";
-// Real Kafka, PostgreSQL and S3 endpoints for tests: environment variables first, then the
-// services `pnpm services up` starts, then testcontainers.
-export * from "./services/index.js";

@@ -1,4 +1,6 @@
 /** The conformance cases, by stable name, with what each proves. */
+import { TestkitError } from "../errors.js";
+
 export const CONFORMANCE_CASES = {
   bounded: "a bounded job ends FINISHED with every record committed once",
   "end-of-input": "end of input commits everything with the final checkpoint; a restore from it adds nothing",
@@ -46,3 +48,32 @@ export const CONFORMANCE_CASE_NAMES = Object.keys(CONFORMANCE_CASES) as Conforma
 
 /** Cases that need a target of their own that they disturb: they run one at a time. */
 export const SERIAL_CASES: readonly ConformanceCaseName[] = ["target-restart"];
+
+/**
+ * Named subsets for secondary variants of a sink (another mode, another pool size), whose main
+ * variant runs everything: `core` is what the two-phase commit itself must survive — every
+ * crash, lingering cleanup and rescaling.
+ */
+export const CONFORMANCE_SUBSETS = {
+  core: CONFORMANCE_CASE_NAMES.filter(
+    (c) => c.startsWith("crash-") || c === "lingering-cleanup" || c.startsWith("rescale-"),
+  ),
+} as const satisfies Record<string, readonly ConformanceCaseName[]>;
+
+export type ConformanceSubsetName = keyof typeof CONFORMANCE_SUBSETS;
+
+/** The cases a run selects: `only` if given, else the named `subset`, else all. */
+export function selectedCases(options: {
+  readonly only?: readonly ConformanceCaseName[];
+  readonly subset?: ConformanceSubsetName;
+}): ConformanceCaseName[] {
+  if (options.only) return [...options.only];
+  if (options.subset === undefined) return [...CONFORMANCE_CASE_NAMES];
+  const subset = CONFORMANCE_SUBSETS[options.subset];
+  if (!subset)
+    throw new TestkitError(
+      "TESTKIT_MISUSE",
+      `conformance kit: no subset "${String(options.subset)}"; subsets are ${Object.keys(CONFORMANCE_SUBSETS).join(", ")}`,
+    );
+  return [...subset];
+}

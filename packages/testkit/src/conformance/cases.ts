@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BerthError, createLogger, type FaultPoint, latestRestorePoint } from "@berth/core";
 import { TestkitError } from "../errors.js";
-import { CONFORMANCE_CASES, type ConformanceCaseName } from "./case-names.js";
+import { CONFORMANCE_CASES, type ConformanceCaseName, selectedCases } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";
 import { failCheckpointsAfterPreCommit } from "./checkpoint-faults.js";
 import { diffTrees, hashTree, positionOf } from "./checkpoint-files.js";
@@ -721,7 +721,7 @@ export async function runConformanceCase(
 export async function runSinkConformance(
   options: SinkConformanceOptions & { readonly concurrency?: number },
 ): Promise<ConformanceReport[]> {
-  const names = (options.only ?? (Object.keys(CONFORMANCE_CASES) as ConformanceCaseName[])).slice();
+  const names = selectedCases(options);
   const reports: ConformanceReport[] = new Array(names.length);
   let next = 0;
   const worker = async (): Promise<void> => {

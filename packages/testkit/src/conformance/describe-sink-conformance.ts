@@ -4,12 +4,7 @@
  */
 import { describe, it } from "vitest";
 import { TestkitError } from "../errors.js";
-import {
-  CONFORMANCE_CASE_NAMES,
-  CONFORMANCE_CASES,
-  type ConformanceCaseName,
-  SERIAL_CASES,
-} from "./case-names.js";
+import { CONFORMANCE_CASES, type ConformanceCaseName, SERIAL_CASES, selectedCases } from "./case-names.js";
 import { runConformanceCase } from "./cases.js";
 import type { SinkConformanceOptions } from "./options.js";
 
@@ -24,7 +19,7 @@ import type { SinkConformanceOptions } from "./options.js";
  */
 export function describeSinkConformance(name: string, options: SinkConformanceOptions): void {
   const withName = { name, ...options };
-  const selected = (options.only ?? CONFORMANCE_CASE_NAMES).filter((c) => CONFORMANCE_CASES[c] !== undefined);
+  const selected = selectedCases(options).filter((c) => CONFORMANCE_CASES[c] !== undefined);
   const timeout = (options.caseTimeoutMs ?? 90_000) + 5_000;
   const register = (test: typeof it, caseName: ConformanceCaseName): void => {
     const title = `${caseName}: ${CONFORMANCE_CASES[caseName]}`;

@@ -2,7 +2,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestkitError } from "../errors.js";
-import type { ConformanceCaseName } from "./case-names.js";
+import type { ConformanceCaseName, ConformanceSubsetName } from "./case-names.js";
 
 export interface SinkConformanceOptions {
   /**
@@ -25,8 +25,10 @@ export interface SinkConformanceOptions {
   readonly sinkParallelism?: number;
   /** How long a commit may answer *retry later* before it counts as failed. Default 20 s. */
   readonly commitDeadlineMs?: number;
-  /** Run only these cases. Default: all. */
+  /** Run only these cases. Default: all (or `subset`). */
   readonly only?: readonly ConformanceCaseName[];
+  /** Run a named subset (`"core"`: every crash case, lingering cleanup, rescale), for secondary variants of a sink. */
+  readonly subset?: ConformanceSubsetName;
   /** Cases not to run, each with the reason (shown as the skip note). */
   readonly skip?: Partial<Record<ConformanceCaseName, string>>;
   /** Where cases make their work directories. Default `<os tmpdir>/berth-conformance`. */

@@ -2,11 +2,12 @@
  * PostgreSQL is not started here: the machine runs one (on this kind of machine, 127.0.0.1:5432
  * with trust auth). `start` makes it ready for the Postgres sink: two-phase commit enabled
  * (`max_prepared_transactions` > 0, which needs a server restart) and the database present.
+ * `pg` is an optional peer dependency, loaded only when this runs.
  */
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
-import pg from "pg";
+import type pg from "pg";
 import { sleep } from "./processes.js";
 import type { ProgressLog, ServiceInstance, ServiceStatus, StartResult, StopResult } from "./service.js";
 import { ServiceError } from "./service-error.js";
@@ -72,7 +73,8 @@ export class ExistingPostgres implements ServiceInstance {
   }
 
   private async connect(url: string): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    const { Client } = (await import("pg")).default;
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
     try {
       await client.connect();
     } catch (error) {
@@ -118,7 +120,7 @@ export class ExistingPostgres implements ServiceInstance {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [this.database]);
       if (exists.rowCount === 0) {
         try {
-          await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(this.database)}`);
+          await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(this.database)}`);
           changes.push(`database ${this.database} created`);
         } catch (error) {
           if ((error as { code?: string }).code !== "42P04") throw error; // created concurrently

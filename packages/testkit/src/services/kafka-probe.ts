@@ -1,8 +1,8 @@
 /**
  * Kafka readiness as the sinks need it: a kafkajs transactional producer commits a record. A
- * broker that accepts connections but has no transaction coordinator yet is not ready.
+ * broker that accepts connections but has no transaction coordinator yet is not ready. kafkajs
+ * is an optional peer dependency, loaded only when a probe runs.
  */
-import { Kafka, logLevel } from "kafkajs";
 
 export const READY_TOPIC = "berth-services-ready";
 
@@ -16,6 +16,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 /** Commits one transactional record to {@link READY_TOPIC}; rejects with the reason otherwise. */
 export async function kafkaTransactionalCommit(brokers: string[], timeoutMs = 10_000): Promise<void> {
+  const { Kafka, logLevel } = (await import("kafkajs")).default;
   const kafka = new Kafka({
     clientId: "berth-services",
     brokers,
