@@ -8,7 +8,7 @@
  * shows half an object: `writeIfAbsent` is atomic and durable once it returns, which is what
  * makes `_metadata` (written last) the one mark of a complete checkpoint.
  */
-import { isAbsolute, resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { BerthError } from "../errors.js";
 import { LocalDirectoryStore } from "./local-directory-store.js";
 
@@ -76,4 +76,9 @@ export function openStore(location: string): CheckpointStore {
       `${location}: no checkpoint storage for ${scheme}:// is loaded; use a local directory, or import the storage package that registers ${scheme}://`,
     );
   return open(location);
+}
+
+/** The object at `location` (a path or URI), read through the store of its folder; undefined when absent. */
+export function readLocation(location: string): Promise<Buffer | undefined> {
+  return openStore(dirname(location)).read(basename(location));
 }

@@ -1,11 +1,11 @@
 /**
  * Claim modes (DESIGN.md, "Claim modes"): who owns the files of the savepoint or checkpoint
- * a job restores from. CLAIM leaves a `_claimed` marker in it, created exclusively, so that
- * of two jobs claiming one savepoint only one wins and every later restore is refused.
+ * a job restores from. CLAIM leaves a `_claimed` marker in it, created with the checkpoint
+ * storage's write-if-absent, so that of two jobs claiming one savepoint only one wins and
+ * every later restore is refused.
  */
-import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncDirectory } from "./atomic-file.js";
+import { openStore } from "./checkpoint-store.js";
 import { CLAIM_FILE } from "./metadata.js";
 import { SavepointClaimedError } from "./restore-errors.js";
 
@@ -29,7 +29,9 @@ export interface ClaimMarker {
 export async function readClaim(directory: string): Promise<ClaimMarker | undefined> {
   let text: string;
   try {
-    text = await readFile(join(directory, CLAIM_FILE), "utf8");
+    const data = await openStore(directory).read(CLAIM_FILE);
+    if (data === undefined) return undefined;
+    text = data.toString("utf8");
   } catch {
     return undefined;
   }
@@ -57,27 +59,13 @@ export async function assertNotClaimedByOther(directory: string, jobId: string):
  * (a restart of the owner) is kept; one of another job is refused.
  */
 export async function claim(directory: string, jobId: string): Promise<void> {
-  const path = join(directory, CLAIM_FILE);
   const marker: ClaimMarker = { jobId, claimedAt: new Date().toISOString(), pid: process.pid };
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, "wx", 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    await assertNotClaimedByOther(directory, jobId);
-    return;
-  }
-  try {
-    await handle.writeFile(`${JSON.stringify(marker)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsyncDirectory(directory);
+  if (await openStore(directory).writeIfAbsent(CLAIM_FILE, `${JSON.stringify(marker)}\n`)) return;
+  await assertNotClaimedByOther(directory, jobId);
 }
 
 /** Gives a claim back (the claiming job could not start, so nothing references the files). */
 export async function releaseClaim(directory: string, jobId: string): Promise<void> {
   const marker = await readClaim(directory);
-  if (marker?.jobId === jobId) await rm(join(directory, CLAIM_FILE), { force: true });
+  if (marker?.jobId === jobId) await openStore(directory).delete(CLAIM_FILE);
 }

@@ -3,14 +3,15 @@
  * against its own checksum and validated, then every file it references — operator state
  * files, keyed state chunks, native database copies — checked against its SHA-256 before
  * anything is restored, so a restore is all or nothing. Each way it can fail is its own
- * typed error naming the file (restore-errors.ts).
+ * typed error naming the file (restore-errors.ts). Everything but a native database copy (which
+ * SQLite opens by path) is read through the checkpoint-storage interface.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { errorMessage } from "../errors.js";
 import { inRange, type KeyGroupRange } from "../state/key-groups.js";
 import type { StateEntry } from "../state/state-backend.js";
+import { openStore, readLocation } from "./checkpoint-store.js";
 import { decodeChunk, hashFile } from "./keyed-chunks.js";
 import {
   type CheckpointMetadata,
@@ -52,23 +53,41 @@ export interface RestorePoint {
 }
 
 const RESTORE_ANOTHER = "restore from another savepoint or checkpoint";
+/** A native database copy: SQLite opens it by path, so it is hashed where it lies. */
+const NATIVE_FILE = "native state file";
+
+function missing(file: string, what: string, error?: unknown): SavepointCorruptError {
+  return new SavepointCorruptError(
+    file,
+    `${what} ${file} is missing${error ? ` (${errorMessage(error)})` : ""}: the savepoint is incomplete; ${RESTORE_ANOTHER}`,
+    error ? { cause: error } : undefined,
+  );
+}
+
+/** The bytes of a file a restore point references, through the checkpoint storage. */
+async function readReferenced(file: string, what: string): Promise<Buffer> {
+  const data = await readLocation(file).catch((error: unknown) => {
+    throw missing(file, what, error);
+  });
+  if (data === undefined) throw missing(file, what);
+  return data;
+}
+
+function digest(data: Buffer): { sha256: string; bytes: number } {
+  return { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length };
+}
 
 export async function loadRestorePoint(path: string): Promise<RestorePoint> {
-  const directory = resolve(path);
+  const store = openStore(path);
+  const directory = store.location;
   const metadata = await readMetadata(directory);
   const states = new Map<string, RestoredSubtask[]>();
   const verified = new Map<string, { sha256: string; bytes: number }>();
   for (const operator of metadata.operators) {
     const subtasks: RestoredSubtask[] = [];
     for (const handle of operator.subtasks) {
-      const file = join(directory, handle.file);
-      const data = await readFile(file).catch((error: unknown) => {
-        throw new SavepointCorruptError(
-          file,
-          `state file ${file} is missing (${errorMessage(error)}): the savepoint is incomplete; ${RESTORE_ANOTHER}`,
-          { cause: error },
-        );
-      });
+      const file = store.locate(handle.file);
+      const data = await readReferenced(file, "state file");
       checkDigest(file, data, handle.sha256, handle.bytes);
       let content: OperatorStateFile;
       try {
@@ -86,7 +105,7 @@ export async function loadRestorePoint(path: string): Promise<RestorePoint> {
         restored = { kind: "chunks", chunks };
       } else if (keyed?.kind === "sqlite") {
         const native = { ...keyed, path: resolve(directory, keyed.path) };
-        await verifyFile(native.path, native, verified, "native state file");
+        await verifyFile(native.path, native, verified, NATIVE_FILE);
         restored = native;
       } else if (content.keyed) {
         restored = { kind: "entries", entries: content.keyed as StateEntry[] };
@@ -99,21 +118,22 @@ export async function loadRestorePoint(path: string): Promise<RestorePoint> {
     }
     states.set(operator.uid, subtasks);
   }
-  const confirmed = await readConfirmedCommits(directory);
+  const confirmed = await readConfirmedCommits(store.locate(COMMITS_FILE));
   return { directory, metadata, confirmedCommits: new Set(confirmed), states };
 }
 
 /** Reads and checks `_metadata` only (no state file is read). */
 export async function readMetadata(directory: string): Promise<CheckpointMetadata> {
-  const metadataPath = join(directory, METADATA_FILE);
+  const store = openStore(directory);
+  const metadataPath = store.locate(METADATA_FILE);
   let raw: string;
   try {
-    raw = await readFile(metadataPath, "utf8");
+    const data = await store.read(METADATA_FILE);
+    if (data === undefined) throw new Error(`${metadataPath} does not exist`);
+    raw = data.toString("utf8");
   } catch (error) {
-    const missingDirectory = await stat(directory).then(
-      () => false,
-      () => true,
-    );
+    // Nothing there at all (an object store has no empty folders): no such savepoint.
+    const missingDirectory = (await store.list("").catch(() => [])).length === 0;
     throw new SavepointNotFoundError(
       missingDirectory ? directory : metadataPath,
       missingDirectory
@@ -159,7 +179,7 @@ export async function readMetadata(directory: string): Promise<CheckpointMetadat
 }
 
 function checkDigest(file: string, data: Buffer, sha256: string, bytes: number): void {
-  const actual = createHash("sha256").update(data).digest("hex");
+  const actual = digest(data).sha256;
   if (data.length !== bytes)
     throw new SavepointCorruptError(
       file,
@@ -181,13 +201,11 @@ async function verifyFile(
   const known = verified.get(file);
   const actual =
     known ??
-    (await hashFile(file).catch((error: unknown) => {
-      throw new SavepointCorruptError(
-        file,
-        `${what} ${file} is missing (${errorMessage(error)}): the savepoint is incomplete; ${RESTORE_ANOTHER}`,
-        { cause: error },
-      );
-    }));
+    (what === NATIVE_FILE
+      ? await hashFile(file).catch((error: unknown) => {
+          throw missing(file, what, error);
+        })
+      : digest(await readReferenced(file, what)));
   verified.set(file, actual);
   if (actual.bytes !== expected.bytes)
     throw new SavepointCorruptError(
@@ -201,14 +219,10 @@ async function verifyFile(
     );
 }
 
-async function readConfirmedCommits(directory: string): Promise<string[]> {
-  const file = join(directory, COMMITS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    return [];
-  }
+async function readConfirmedCommits(file: string): Promise<string[]> {
+  const data = await readLocation(file).catch(() => undefined);
+  if (data === undefined) return [];
+  const text = data.toString("utf8");
   let parsed: { sha256?: unknown; confirmed?: unknown };
   try {
     parsed = JSON.parse(text) as typeof parsed;
@@ -242,11 +256,7 @@ export async function readKeyedEntries(keyed: RestoredKeyed, range: KeyGroupRang
   for (const chunk of keyed.chunks) {
     const [start, end] = chunk.keyGroups;
     if (end < range.start || start > range.end) continue;
-    const data = await readFile(chunk.path).catch((error: unknown) => {
-      throw new SavepointCorruptError(chunk.path, `keyed state chunk ${chunk.path} is missing`, {
-        cause: error,
-      });
-    });
+    const data = await readReferenced(chunk.path, "keyed state chunk");
     checkDigest(chunk.path, data, chunk.sha256, chunk.bytes);
     for (const e of decodeChunk(data, chunk.path)) if (inRange(e.keyGroup, range)) entries.push(e);
   }
