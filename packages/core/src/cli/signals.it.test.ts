@@ -61,7 +61,7 @@ describe("signals reach the job", () => {
     const job = jobProcess(env, "pnpm-term");
     expect(job.pid).not.toBe(pnpm.child.pid);
     pnpm.child.kill("SIGTERM");
-    expect(await pnpm.exited, pnpm.stderr).toBe(ExitCode.OK);
+    expect(await pnpm.exited, `${pnpm.stdout}\n${pnpm.stderr}`).toBe(ExitCode.OK);
     expect(pnpm.stdout).toContain("SIGTERM: stopping job pnpm-term with a savepoint");
     expect(`${pnpm.stdout}${pnpm.stderr}`).not.toContain("ELIFECYCLE");
     await gone(job);
@@ -74,7 +74,7 @@ describe("signals reach the job", () => {
     await started(pnpm, env, 2);
     const job = jobProcess(env, "pnpm-int");
     process.kill(-(pnpm.child.pid as number), "SIGINT");
-    expect(await pnpm.exited, pnpm.stderr).toBe(ExitCode.OK);
+    expect(await pnpm.exited, `${pnpm.stdout}\n${pnpm.stderr}`).toBe(ExitCode.OK);
     expect(pnpm.stdout).toContain("SIGINT: stopping job pnpm-int with a savepoint");
     expect(pnpm.stdout).toContain("job pnpm-int FINISHED");
     expect(`${pnpm.stdout}${pnpm.stderr}`).not.toContain("ELIFECYCLE");
