@@ -21,7 +21,9 @@ export type PostgresErrorCode =
   /** A statement of the writer failed (connection lost, server error) before the transaction was prepared. */
   | "POSTGRES_WRITE_FAILED"
   /** A committable restored from a checkpoint is malformed or of an unknown version. */
-  | "POSTGRES_COMMITTABLE_INVALID";
+  | "POSTGRES_COMMITTABLE_INVALID"
+  /** `berth postgres …` was called with a missing or bad argument. */
+  | "POSTGRES_CLI_USAGE";
 
 export class PostgresError extends TypedError<PostgresErrorCode> {
   static override readonly marker: string = "berth.sink-postgres/PostgresError";

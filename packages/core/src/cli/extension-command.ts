@@ -1,7 +1,8 @@
 /**
  * Commands other packages add to `berth` without the core depending on them: `berth kafka …`
- * runs `runKafkaCli` of `@berth/sink-kafka/cli` when that package is installed (beside
- * @berth/core, or in the current directory's project).
+ * runs `runKafkaCli` of `@berth/sink-kafka/cli` (and `berth postgres …` `runPostgresCli` of
+ * `@berth/sink-postgres/cli`) when that package is installed (beside @berth/core, or in the
+ * current directory's project).
  */
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -25,6 +26,13 @@ export const CLI_EXTENSIONS: readonly CliExtension[] = [
       "Kafka sink operations: `berth kafka abort-lingering --prefix P --brokers B` (needs @berth/sink-kafka)",
     module: "@berth/sink-kafka/cli",
     entry: "runKafkaCli",
+  },
+  {
+    command: "postgres",
+    description:
+      "PostgreSQL sink operations: `berth postgres transactions list|rollback|commit --prefix P --url URL` (needs @berth/sink-postgres)",
+    module: "@berth/sink-postgres/cli",
+    entry: "runPostgresCli",
   },
 ];
 
