@@ -81,7 +81,11 @@ describe("berth postgres transactions", () => {
       ).transactions.map((t) => t.gid);
       expect(gids).toEqual([...pending, byHand].sort());
 
-      expect((await cli(["commit", "--prefix", prefix, byHand])).code).toBe(2);
+      const usage = await cli(["commit", "--prefix", prefix, byHand]);
+      expect(usage.code).toBe(2);
+      expect(usage.err).toEqual([
+        "berth: commit needs --restore-point PATH (to check each gid's checkpoint completed) or --force; see berth postgres --help",
+      ]);
       const [inSavepoint] = pending;
       const refused = await cli(["commit", "--prefix", prefix, "--restore-point", savepoint, byHand]);
       expect(refused.code).toBe(1);

@@ -41,7 +41,7 @@ prefix. \`commit\` takes explicit gids and commits one only when the checkpoint 
 given as --restore-point holds it (its checkpoint completed); --force commits it anyway, which
 duplicates its rows if a later restore replays them.`;
 
-/** A missing or bad argument: printed with the usage, exit code 2. */
+/** A missing or bad argument: one line pointing to the usage, exit code 2. */
 class UsageError extends PostgresError {
   static override readonly marker: string = "berth.sink-postgres/UsageError";
 
@@ -74,8 +74,8 @@ export async function runPostgresCli(
     return await transactions(command, rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`berth: ${error.message}`);
-      io.err(USAGE);
+      // One line, as every failure of the berth CLI; the usage is one --help away.
+      io.err(`berth: ${error.message}; see berth postgres --help`);
       return 2;
     }
     io.err(`berth: ${error instanceof Error ? error.message : String(error)}`);
