@@ -7,8 +7,9 @@
  * Version 1. Bump {@link S3_COMMITTABLE_VERSION} when the shape changes and teach
  * {@link s3CommittableCodec} the old one.
  */
-import type { ChecksumAlgorithm } from "@aws-sdk/client-s3";
-import type { VersionedCodec } from "@berth/core";
+import { ChecksumAlgorithm } from "@aws-sdk/client-s3";
+import { parseWith, type VersionedCodec } from "@berth/core";
+import { z } from "zod";
 import { S3SinkError } from "./errors.js";
 
 export const S3_COMMITTABLE_VERSION = 1;
@@ -39,52 +40,50 @@ export type S3Committable = {
   readonly records: number;
 };
 
-function invalid(value: unknown, what: string): never {
-  throw new S3SinkError(
-    "S3_COMMITTABLE_INVALID",
-    `s3 sink: committable ${JSON.stringify(value)?.slice(0, 300)} ${what}; the checkpoint was not written by this sink`,
+const text = z.string().min(1);
+const count = z.number().int().nonnegative();
+
+const s3CommittableV1 = z
+  .object({
+    bucket: text,
+    key: text,
+    uploadId: text,
+    uploadToken: text,
+    checksumAlgorithm: z.enum(ChecksumAlgorithm).optional(),
+    parts: z
+      .array(
+        z.object({
+          partNumber: z.number().int().positive(),
+          etag: text,
+          size: count,
+          checksum: text.optional(),
+        }),
+      )
+      .min(1)
+      .refine(
+        (parts) => parts.every((p, i) => p.partNumber === i + 1),
+        "parts must be numbered 1…n in order",
+      ),
+    size: count,
+    records: count,
+  })
+  .refine(
+    (c) => c.parts.reduce((sum, p) => sum + p.size, 0) === c.size,
+    "size must be the sum of the parts' sizes",
   );
-}
-
-const isText = (v: unknown): v is string => typeof v === "string" && v.length > 0;
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-
-function parsePart(value: unknown, index: number, whole: unknown): S3Part {
-  const p = (value ?? {}) as Record<string, unknown>;
-  if (p.partNumber !== index + 1 || !isText(p.etag) || !isCount(p.size))
-    invalid(whole, `has a malformed part ${index + 1}`);
-  if (p.checksum !== undefined && !isText(p.checksum))
-    invalid(whole, `has a malformed checksum in part ${index + 1}`);
-  return {
-    partNumber: p.partNumber,
-    etag: p.etag,
-    size: p.size,
-    ...(p.checksum ? { checksum: p.checksum } : {}),
-  };
-}
 
 /** Checks a committable read back from a checkpoint. */
 export function parseS3Committable(value: unknown): S3Committable {
-  const v = (value ?? {}) as Record<string, unknown>;
-  for (const field of ["bucket", "key", "uploadId", "uploadToken"] as const)
-    if (!isText(v[field])) invalid(value, `lacks ${field}`);
-  if (!Array.isArray(v.parts) || v.parts.length === 0) invalid(value, "has no parts");
-  if (!isCount(v.size) || !isCount(v.records)) invalid(value, "lacks size or records");
-  if (v.checksumAlgorithm !== undefined && !isText(v.checksumAlgorithm))
-    invalid(value, "has a malformed checksumAlgorithm");
-  const parts = v.parts.map((p, i) => parsePart(p, i, value));
-  if (parts.reduce((sum, p) => sum + p.size, 0) !== v.size)
-    invalid(value, "has a size other than the sum of its parts");
-  return {
-    bucket: v.bucket as string,
-    key: v.key as string,
-    uploadId: v.uploadId as string,
-    uploadToken: v.uploadToken as string,
-    ...(v.checksumAlgorithm ? { checksumAlgorithm: v.checksumAlgorithm as ChecksumAlgorithm } : {}),
-    parts,
-    size: v.size,
-    records: v.records,
-  };
+  return parseWith(
+    s3CommittableV1,
+    value,
+    (problems, cause) =>
+      new S3SinkError(
+        "S3_COMMITTABLE_INVALID",
+        `s3 sink: committable ${JSON.stringify(value)?.slice(0, 300)}: ${problems}; the checkpoint was not written by this sink`,
+        { cause },
+      ),
+  ) as S3Committable;
 }
 
 /** Version 1 is the only one; the core parses every restored committable with it before any commit. */
