@@ -5,6 +5,7 @@ import type {
   S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { S3SinkError } from "./errors.js";
+import { csv, jsonLines, type RecordFormat } from "./internal/record-format.js";
 
 /** What S3 passes through to CreateMultipartUpload: storage class, encryption, ACL, tags, content headers. */
 export type S3ObjectParameters = Pick<
@@ -36,9 +37,16 @@ export interface S3SinkOptions<T> {
    * SDK's default CRC32 request checksums are refused by several S3-compatible servers).
    */
   readonly client?: S3ClientConfig;
-  /** One line per record, without the newline. Default `JSON.stringify` (JSON Lines). */
+  /** JSON Lines: one line per record, without the newline. Default `JSON.stringify`. Not with `csv`. */
   readonly serializer?: (record: T) => string;
-  /** Gzip each object (extension `.jsonl.gz`). Default false. */
+  /**
+   * Write CSV instead of JSON Lines (`.csv`): one row per record of its `columns`' values, in
+   * order (RFC 4180 quoting; an absent value is an empty field, an object its JSON), under a
+   * header line of the column names at the top of every object unless `header` is false.
+   * Default: JSON Lines.
+   */
+  readonly csv?: { readonly columns: readonly string[]; readonly header?: boolean };
+  /** Gzip each object (extension `.jsonl.gz`, `.csv.gz`). Default false. */
   readonly gzip?: boolean;
   /**
    * Bytes buffered before they are uploaded as one part. S3 needs at least 5 MiB for every part
@@ -69,7 +77,7 @@ export interface ResolvedS3SinkOptions<T> {
   readonly bucket: string;
   readonly base: string;
   readonly client: S3ClientConfig;
-  readonly serializer: (record: T) => string;
+  readonly format: RecordFormat<T>;
   readonly gzip: boolean;
   readonly partSizeBytes: number;
   readonly uploadConcurrency: number;
@@ -119,6 +127,16 @@ export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3Si
     );
   if (options.serializer !== undefined && typeof options.serializer !== "function")
     invalid("serializer must be a function (record) => string");
+  if (options.csv !== undefined) {
+    const { columns } = options.csv;
+    if (
+      !Array.isArray(columns) ||
+      columns.length === 0 ||
+      !columns.every((c) => typeof c === "string" && c !== "")
+    )
+      invalid("csv.columns must be a non-empty array of column names");
+    if (options.serializer !== undefined) invalid("give serializer (JSON Lines) or csv, not both");
+  }
   return {
     bucket: options.bucket,
     base,
@@ -127,7 +145,9 @@ export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3Si
       responseChecksumValidation: "WHEN_REQUIRED",
       ...options.client,
     },
-    serializer: options.serializer ?? ((record: T) => JSON.stringify(record)),
+    format: options.csv
+      ? csv<T>(options.csv.columns, options.csv.header ?? true)
+      : jsonLines<T>(options.serializer ?? ((record: T) => JSON.stringify(record))),
     gzip: options.gzip ?? S3_SINK_DEFAULTS.gzip,
     partSizeBytes: integerIn(
       "partSizeBytes",

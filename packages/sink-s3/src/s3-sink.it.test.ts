@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Job, Pipeline, sequenceSource } from "@berth/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { S3SinkError } from "./errors.js";
 import { s3Sink } from "./s3-sink.js";
 import { MIN_PART_BYTES } from "./s3-sink-options.js";
 import {
@@ -16,8 +17,11 @@ import {
   freshLocation,
   listObjects,
   openUploads,
+  parseCsv,
   range,
+  readObject,
   type S3Location,
+  TEST_BUCKET,
   testClient,
   testClientConfig,
 } from "./test-support.js";
@@ -81,6 +85,112 @@ describe("s3 sink objects", () => {
     ]);
     expect(objects[0]?.size).toBeGreaterThan(MIN_PART_BYTES);
     expect(await committedSeqs(client, at)).toEqual(range(0, 12_000));
+  });
+
+  it("CSV (gzip) round-trips: a header atop every object, fields with commas, quotes and newlines quoted", async () => {
+    const at = await freshLocation(client, "csv");
+    const note = (seq: number) => (seq % 3 === 0 ? `a, "quoted"\nline ${seq}` : `plain ${seq}`);
+    const pipeline = Pipeline.create({ name: "s3-csv" });
+    pipeline
+      .source(sequenceSource({ count: 3000, ratePerSecond: 3000 }), { uid: "seq" })
+      .map((seq) => ({ seq, note: note(seq), skipped: "x" }), { uid: "row" })
+      .sinkTo(
+        s3Sink({
+          bucket: at.bucket,
+          base: at.base,
+          client: testClientConfig(),
+          gzip: true,
+          csv: { columns: ["seq", "note"] },
+        }),
+        { uid: "s3", sinkPrefix: "csv" },
+      );
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-csv-")), "chk"),
+      checkpointIntervalMs: 100,
+    }).run();
+    expect(result.state, result.error?.message).toBe("FINISHED");
+    const objects = await listObjects(client, at);
+    expect(objects.length).toBeGreaterThan(1);
+    const rows: string[][] = [];
+    for (const { key } of objects) {
+      expect(key).toMatch(/\.csv\.gz$/);
+      const [header, ...body] = parseCsv((await readObject(client, at.bucket, key)).toString("utf8"));
+      expect(header).toEqual(["seq", "note"]);
+      rows.push(...body);
+    }
+    rows.sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(rows).toEqual(range(0, 3000).map((seq) => [String(seq), note(seq)]));
+  });
+
+  it("a record the serializer rejects fails the job naming it; nothing of its transaction is visible", async () => {
+    const at = await freshLocation(client, "bad-record");
+    const pipeline = Pipeline.create({ name: "s3-bad-record" });
+    pipeline
+      .source(sequenceSource({ count: 100 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(
+        s3Sink<{ seq: number }>({
+          bucket: at.bucket,
+          base: at.base,
+          client: testClientConfig(),
+          serializer: (r) => {
+            if (r.seq === 42) throw new Error("no 42 here");
+            return JSON.stringify(r);
+          },
+        }),
+        { uid: "s3", sinkPrefix: "bad" },
+      );
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-bad-")), "chk"),
+      checkpointIntervalMs: 600_000,
+      restartStrategy: { attempts: 0, delayMs: 0 },
+    }).run();
+    expect(result.state).toBe("FAILED");
+    const messages = [result.error?.message, (result.error?.cause as Error | undefined)?.message].join(" | ");
+    expect(messages).toMatch(/record \{"seq":42\} cannot be written \(the serializer threw: no 42 here\)/);
+    expect(await listObjects(client, at)).toEqual([]);
+  });
+
+  it.each([
+    [
+      "a missing bucket",
+      { bucket: "berth-no-such-bucket" },
+      /bucket berth-no-such-bucket .* the bucket does not exist/,
+    ],
+    [
+      "wrong credentials",
+      { client: { ...testClientConfig(), credentials: { accessKeyId: "nobody", secretAccessKey: "wrong" } } },
+      /access is denied; check the credentials/,
+    ],
+    [
+      "an unreachable endpoint",
+      { client: { ...testClientConfig("http://127.0.0.1:1") } },
+      /does not answer as S3/,
+    ],
+  ])("%s is one clear line at start", async (_, override, message) => {
+    const pipeline = Pipeline.create({ name: "s3-unreachable" });
+    pipeline
+      .source(sequenceSource({ count: 10 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(
+        s3Sink<{ seq: number }>({
+          bucket: TEST_BUCKET,
+          client: testClientConfig(),
+          retryDeadlineMs: 0,
+          ...override,
+        }),
+        { uid: "s3", sinkPrefix: "unreachable" },
+      );
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-unreachable-")), "chk"),
+      checkpointIntervalMs: 100,
+      restartStrategy: { attempts: 0, delayMs: 0 },
+    }).run();
+    expect(result.state).toBe("FAILED");
+    expect(result.error).toBeInstanceOf(S3SinkError);
+    expect((result.error as S3SinkError).code).toBe("S3_TARGET_UNREACHABLE");
+    expect(result.error?.message).toMatch(message);
+    expect(result.error?.message).not.toContain("\n");
   });
 
   it("a checkpoint without records writes no object", async () => {

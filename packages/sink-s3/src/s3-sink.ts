@@ -4,7 +4,7 @@
  * (s3-committer.ts), and uploads of earlier runs are aborted at every start (s3-lingering.ts).
  */
 import type { Sink } from "@berth/core";
-import { extensionFor, ObjectKeys } from "./internal/object-keys.js";
+import { ObjectKeys } from "./internal/object-keys.js";
 import { createS3Client } from "./internal/s3-client.js";
 import { checkBucket, honoursIfNoneMatch } from "./internal/target-probe.js";
 import { type S3Committable, s3CommittableCodec } from "./s3-committable.js";
@@ -14,7 +14,7 @@ import { resolveS3SinkOptions, type S3SinkOptions } from "./s3-sink-options.js";
 import { S3Writer } from "./s3-writer.js";
 
 /**
- * An exactly-once S3 sink writing JSON Lines objects, one per subtask and checkpoint:
+ * An exactly-once S3 sink writing JSON Lines (or CSV) objects, one per subtask and checkpoint:
  *
  * ```ts
  * pipeline.map((seq) => ({ seq })).sinkTo(
@@ -25,7 +25,7 @@ import { S3Writer } from "./s3-writer.js";
  */
 export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
   const resolved = resolveS3SinkOptions(options);
-  const keys = new ObjectKeys(resolved.base, extensionFor(resolved.gzip));
+  const keys = new ObjectKeys(resolved.base, `${resolved.format.extension}${resolved.gzip ? ".gz" : ""}`);
   const endpoint = String(resolved.client.endpoint ?? "AWS");
   let conditionalWrites: Promise<boolean> | undefined;
   /** Checked once per sink object: the bucket answers, and whether it honours If-None-Match. */

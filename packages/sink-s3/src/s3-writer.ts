@@ -123,7 +123,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
   private serialize(record: T): string {
     let line: unknown;
     try {
-      line = this.options.serializer(record);
+      line = this.options.format.line(record);
     } catch (error) {
       throw this.recordInvalid(record, `the serializer threw: ${(error as Error).message}`, error);
     }
@@ -166,6 +166,9 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
       records: 0,
     };
     object.gzip?.on("data", (chunk: Buffer) => this.append(object, chunk));
+    const { header } = this.options.format;
+    if (header && object.gzip) object.gzip.write(header);
+    else if (header) this.append(object, Buffer.from(header));
     this.current = object;
     return object;
   }
@@ -231,7 +234,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
       const response = await withRetry(this.options.retryDeadlineMs, () =>
         this.client.send(
           new CreateMultipartUploadCommand({
-            ContentType: "application/x-ndjson",
+            ContentType: this.options.format.contentType,
             ...this.options.objectParameters,
             Bucket: this.options.bucket,
             Key: object.key,

@@ -114,3 +114,32 @@ export async function freshLocation(client: S3Client, name: string): Promise<S3L
 export function testClientConfig(endpoint = serviceEndpoints().s3.endpoint) {
   return { ...serviceEndpoints().s3, endpoint };
 }
+
+/** Rows of an RFC 4180 CSV text (quoted fields may hold `,`, `""` and newlines): the test's own reader. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length > 0) throw new Error("CSV text does not end with a newline");
+  return rows;
+}

@@ -22,7 +22,7 @@ export class ObjectKeys {
 
   constructor(
     base: string,
-    /** The extension with its dot: `.jsonl`, `.jsonl.gz`. */
+    /** The extension with its dot: `.jsonl`, `.csv.gz`… */
     readonly extension: string,
   ) {
     this.listPrefix = base === "" ? "" : `${base}/`;
@@ -49,8 +49,4 @@ export class ObjectKeys {
     const fileName = key.slice(key.lastIndexOf("/") + 1);
     return FILE_NAME.exec(fileName)?.[1];
   }
-}
-
-export function extensionFor(gzip: boolean): string {
-  return gzip ? ".jsonl.gz" : ".jsonl";
 }
