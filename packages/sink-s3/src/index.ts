@@ -9,4 +9,4 @@ export { S3_COMMIT_FAILURES, S3SinkError, type S3SinkErrorCode } from "./errors.
 export { S3_COMMITTABLE_VERSION, type S3Committable, type S3Part } from "./s3-committable.js";
 export { listUploads, type S3Upload } from "./s3-lingering.js";
 export { s3Sink } from "./s3-sink.js";
-export { S3_SINK_DEFAULTS, type S3ObjectParameters, type S3SinkOptions } from "./s3-sink-options.js";
+export type { S3ObjectParameters, S3SinkOptions } from "./s3-sink-options.js";

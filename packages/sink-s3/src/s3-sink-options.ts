@@ -1,9 +1,11 @@
-/** Options of the S3 sink: one typed object with its defaults, validated when the sink is built. */
-import type {
+/** Options of the S3 sink: one schema, defaults beside each field, validated when the sink is built. */
+import {
   ChecksumAlgorithm,
-  CreateMultipartUploadCommandInput,
-  S3ClientConfig,
+  type CreateMultipartUploadCommandInput,
+  type S3ClientConfig,
 } from "@aws-sdk/client-s3";
+import { type DeliveryGuarantee, deliveryGuaranteeOption, functionOption, parseOptions } from "@berth/core";
+import { z } from "zod";
 import { S3SinkError } from "./errors.js";
 import { csv, jsonLines, type RecordFormat } from "./internal/record-format.js";
 
@@ -71,6 +73,12 @@ export interface S3SinkOptions<T> {
    * start-up fails. Commits are retried by the core up to its commit deadline. Default 60000.
    */
   readonly retryDeadlineMs?: number;
+  /**
+   * Default `"exactly-once"`: an object appears when the checkpoint holding it completes.
+   * `"at-least-once"`: the writer completes it at the barrier (pre-commit) — visible sooner, but
+   * a restore from an earlier checkpoint writes its records again, in new objects.
+   */
+  readonly deliveryGuarantee?: DeliveryGuarantee;
 }
 
 export interface ResolvedS3SinkOptions<T> {
@@ -81,9 +89,10 @@ export interface ResolvedS3SinkOptions<T> {
   readonly gzip: boolean;
   readonly partSizeBytes: number;
   readonly uploadConcurrency: number;
-  readonly checksumAlgorithm: ChecksumAlgorithm | undefined;
+  readonly checksumAlgorithm?: ChecksumAlgorithm;
   readonly objectParameters: S3ObjectParameters;
   readonly retryDeadlineMs: number;
+  readonly deliveryGuarantee: DeliveryGuarantee;
 }
 
 const MIB = 1024 * 1024;
@@ -91,83 +100,62 @@ const MIB = 1024 * 1024;
 export const MIN_PART_BYTES = 5 * MIB;
 export const MAX_PART_BYTES = 5 * 1024 * MIB;
 
-export const S3_SINK_DEFAULTS = {
-  base: "",
-  gzip: false,
-  partSizeBytes: MIN_PART_BYTES,
-  uploadConcurrency: 2,
-  retryDeadlineMs: 60_000,
-} as const;
-
-function invalid(message: string): never {
-  throw new S3SinkError("S3_CONFIG_INVALID", `s3 sink: ${message}`);
-}
-
-function integerIn(name: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max)
-    invalid(`${name} ${value} must be an integer from ${min} to ${max}`);
-  return value;
-}
+const s3SinkOptions = z
+  .object({
+    // S3's bucket naming rules: a wrong name would fail only at the first upload.
+    bucket: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        "must be an S3 bucket name (3 to 63 of a-z, 0-9, . and -)",
+      ),
+    base: z
+      .string()
+      .refine(
+        (b) => !b.startsWith("/") && !b.endsWith("/") && !b.split("/").includes(".."),
+        'must be a key prefix without a leading or trailing "/" and without ".." segments',
+      )
+      .default(""),
+    client: z
+      .custom<S3ClientConfig>((v) => typeof v === "object" && v !== null, {
+        message: "must be an S3ClientConfig object",
+      })
+      .optional(),
+    serializer: functionOption<(record: never) => string>().optional(),
+    csv: z
+      .object({ columns: z.array(z.string().min(1)).min(1), header: z.boolean().default(true) })
+      .strict()
+      .optional(),
+    gzip: z.boolean().default(false),
+    partSizeBytes: z.number().int().min(MIN_PART_BYTES).max(MAX_PART_BYTES).default(MIN_PART_BYTES),
+    uploadConcurrency: z.number().int().min(1).max(64).default(2),
+    checksumAlgorithm: z.enum(ChecksumAlgorithm).optional(),
+    objectParameters: z.custom<S3ObjectParameters>((v) => typeof v === "object" && v !== null).default({}),
+    retryDeadlineMs: z.number().int().min(0).max(3_600_000).default(60_000),
+    deliveryGuarantee: deliveryGuaranteeOption,
+  })
+  .strict()
+  .refine(
+    (o) => o.serializer === undefined || o.csv === undefined,
+    "give serializer (JSON Lines) or csv, not both",
+  );
 
 export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3SinkOptions<T> {
-  // Bucket names per S3's rules (3–63 of a-z 0-9 . -); a wrong one would fail only at the first upload.
-  if (typeof options.bucket !== "string" || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket))
-    invalid(
-      `bucket ${JSON.stringify(options.bucket)} is not an S3 bucket name (3 to 63 of a-z, 0-9, "." and "-")`,
-    );
-  const base = options.base ?? S3_SINK_DEFAULTS.base;
-  if (
-    typeof base !== "string" ||
-    base.startsWith("/") ||
-    base.endsWith("/") ||
-    base.split("/").includes("..")
-  )
-    invalid(
-      `base ${JSON.stringify(base)} must be a key prefix without a leading or trailing "/" and without ".." segments`,
-    );
-  if (options.serializer !== undefined && typeof options.serializer !== "function")
-    invalid("serializer must be a function (record) => string");
-  if (options.csv !== undefined) {
-    const { columns } = options.csv;
-    if (
-      !Array.isArray(columns) ||
-      columns.length === 0 ||
-      !columns.every((c) => typeof c === "string" && c !== "")
-    )
-      invalid("csv.columns must be a non-empty array of column names");
-    if (options.serializer !== undefined) invalid("give serializer (JSON Lines) or csv, not both");
-  }
+  const parsed = parseOptions(
+    "s3 sink",
+    s3SinkOptions,
+    options,
+    (message, cause) => new S3SinkError("S3_CONFIG_INVALID", message, { cause }),
+  );
+  const serializer =
+    (parsed.serializer as ((record: T) => string) | undefined) ?? ((record: T) => JSON.stringify(record));
   return {
-    bucket: options.bucket,
-    base,
+    ...parsed,
     client: {
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
-      ...options.client,
+      ...parsed.client,
     },
-    format: options.csv
-      ? csv<T>(options.csv.columns, options.csv.header ?? true)
-      : jsonLines<T>(options.serializer ?? ((record: T) => JSON.stringify(record))),
-    gzip: options.gzip ?? S3_SINK_DEFAULTS.gzip,
-    partSizeBytes: integerIn(
-      "partSizeBytes",
-      options.partSizeBytes ?? S3_SINK_DEFAULTS.partSizeBytes,
-      MIN_PART_BYTES,
-      MAX_PART_BYTES,
-    ),
-    uploadConcurrency: integerIn(
-      "uploadConcurrency",
-      options.uploadConcurrency ?? S3_SINK_DEFAULTS.uploadConcurrency,
-      1,
-      64,
-    ),
-    checksumAlgorithm: options.checksumAlgorithm,
-    objectParameters: options.objectParameters ?? {},
-    retryDeadlineMs: integerIn(
-      "retryDeadlineMs",
-      options.retryDeadlineMs ?? S3_SINK_DEFAULTS.retryDeadlineMs,
-      0,
-      3_600_000,
-    ),
+    format: parsed.csv ? csv<T>(parsed.csv.columns, parsed.csv.header) : jsonLines<T>(serializer),
   };
 }

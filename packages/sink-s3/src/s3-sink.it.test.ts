@@ -193,6 +193,37 @@ describe("s3 sink objects", () => {
     expect(result.error?.message).not.toContain("\n");
   });
 
+  it("at-least-once completes each object at the barrier: every record, no upload left", async () => {
+    const at = await freshLocation(client, "at-least-once");
+    const pipeline = Pipeline.create({ name: "s3-at-least-once" });
+    pipeline
+      .source(sequenceSource({ count: 2000, ratePerSecond: 4000 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(
+        s3Sink<{ seq: number }>({
+          bucket: at.bucket,
+          base: at.base,
+          client: testClientConfig(),
+          deliveryGuarantee: "at-least-once",
+        }),
+        { uid: "s3", sinkPrefix: "alo" },
+      );
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-alo-")), "chk"),
+      checkpointIntervalMs: 100,
+    }).run();
+    expect(result.state, result.error?.message).toBe("FINISHED");
+    expect((await listObjects(client, at)).length).toBeGreaterThan(1);
+    expect(sorted(await committedSeqs(client, at))).toEqual(range(0, 2000));
+    expect(await openUploads(client, at, "")).toEqual([]);
+  });
+
+  it("a bad option is refused when the sink is built, naming it", () => {
+    expect(() => s3Sink({ bucket: "Bad_Bucket" })).toThrow(/s3 sink: `bucket` must be an S3 bucket name/);
+    expect(() => s3Sink({ bucket: "b-1", partSizeBytes: 1024 })).toThrow(/`partSizeBytes`.*\(got 1024\)/);
+    expect(() => s3Sink({ bucket: "b-1", parSize: 1 } as never)).toThrow(/unknown option\(s\) `parSize`/);
+  });
+
   it("a checkpoint without records writes no object", async () => {
     const at = await freshLocation(client, "empty-checkpoints");
     // 8 records over about 2 s, a checkpoint every 50 ms: most checkpoints see no record.

@@ -11,7 +11,7 @@ import { type S3Committable, s3CommittableCodec } from "./s3-committable.js";
 import { S3Committer } from "./s3-committer.js";
 import { abortLingeringUploads } from "./s3-lingering.js";
 import { resolveS3SinkOptions, type S3SinkOptions } from "./s3-sink-options.js";
-import { S3Writer } from "./s3-writer.js";
+import { completingAtPreCommit, S3Writer } from "./s3-writer.js";
 
 /**
  * An exactly-once S3 sink writing JSON Lines (or CSV) objects, one per subtask and checkpoint:
@@ -55,7 +55,9 @@ export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
       await probe();
     },
     async createWriter(context) {
-      return new S3Writer<T>(context, createS3Client(resolved.client), keys, resolved);
+      const writer = new S3Writer<T>(context, createS3Client(resolved.client), keys, resolved);
+      if (resolved.deliveryGuarantee === "exactly-once") return writer;
+      return completingAtPreCommit(writer, new S3Committer(createS3Client(resolved.client), await probe()));
     },
     async createCommitter() {
       return new S3Committer(createS3Client(resolved.client), await probe());

@@ -18,7 +18,13 @@ import type { SinkWriter, SinkWriterContext } from "@berth/core";
 import { describeS3Error, S3SinkError } from "./errors.js";
 import type { ObjectKeys } from "./internal/object-keys.js";
 import { withRetry } from "./internal/retry.js";
-import { type S3Committable, type S3Part, UPLOAD_TOKEN_METADATA } from "./s3-committable.js";
+import {
+  describeS3Committable,
+  type S3Committable,
+  type S3Part,
+  UPLOAD_TOKEN_METADATA,
+} from "./s3-committable.js";
+import type { S3Committer } from "./s3-committer.js";
 import type { ResolvedS3SinkOptions } from "./s3-sink-options.js";
 
 /** How long closing a writer waits to abort its unfinished upload (lingering cleanup catches it otherwise). */
@@ -257,4 +263,35 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
       { cause: error },
     );
   }
+}
+
+/**
+ * At-least-once: the writer completes each object itself at the barrier (pre-commit), so it
+ * is visible before its checkpoint completes and no commit follows; a restore from an earlier
+ * checkpoint writes those records again, in new objects.
+ */
+export function completingAtPreCommit<T>(
+  writer: S3Writer<T>,
+  committer: S3Committer,
+): SinkWriter<T, S3Committable> {
+  return {
+    write: (record) => writer.write(record),
+    flush: () => writer.flush(),
+    async prepareCommit() {
+      for (const c of await writer.prepareCommit()) {
+        const outcome = await committer.commit(c);
+        if (outcome.kind !== "committed" && outcome.kind !== "alreadyCommitted")
+          throw new S3SinkError(
+            "S3_WRITE_FAILED",
+            `s3 sink: completing ${describeS3Committable(c)} at pre-commit failed (${outcome.reason}); the job fails over and writes it again`,
+            { cause: outcome.cause },
+          );
+      }
+      return [];
+    },
+    async close() {
+      await writer.close();
+      await committer.close();
+    },
+  };
 }
