@@ -12,8 +12,6 @@ export type S3SinkErrorCode =
   | "S3_TARGET_UNREACHABLE"
   /** The server does not honour `If-None-Match: *` on PutObject, which the prefix lease needs. */
   | "S3_CONDITIONAL_WRITES_UNSUPPORTED"
-  /** Another live job holds the sink prefix's lease object. */
-  | "S3_PREFIX_LEASED"
   /** The record serializer threw or returned something other than a string. */
   | "S3_RECORD_INVALID"
   /** An object key would exceed S3's 1024 bytes. */

@@ -79,6 +79,13 @@ export interface S3SinkOptions<T> {
    * a restore from an earlier checkpoint writes its records again, in new objects.
    */
   readonly deliveryGuarantee?: DeliveryGuarantee;
+  /**
+   * The sink claims its prefix with a lease object `.berth/leases/<base>/<sinkPrefix>` (created
+   * with `If-None-Match: *`, renewed with `If-Match` every third of this), so a second job on the
+   * prefix is refused at start. A crashed job's lease blocks other job ids until it expires; a
+   * restart of the same job id takes it over at once. Default 30000.
+   */
+  readonly leaseTtlMs?: number;
 }
 
 export interface ResolvedS3SinkOptions<T> {
@@ -93,6 +100,7 @@ export interface ResolvedS3SinkOptions<T> {
   readonly objectParameters: S3ObjectParameters;
   readonly retryDeadlineMs: number;
   readonly deliveryGuarantee: DeliveryGuarantee;
+  readonly leaseTtlMs: number;
 }
 
 const MIB = 1024 * 1024;
@@ -133,6 +141,7 @@ const s3SinkOptions = z
     objectParameters: z.custom<S3ObjectParameters>((v) => typeof v === "object" && v !== null).default({}),
     retryDeadlineMs: z.number().int().min(0).max(3_600_000).default(60_000),
     deliveryGuarantee: deliveryGuaranteeOption,
+    leaseTtlMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
   })
   .strict()
   .refine(

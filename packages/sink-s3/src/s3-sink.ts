@@ -4,7 +4,9 @@
  * (s3-committer.ts), and uploads of earlier runs are aborted at every start (s3-lingering.ts).
  */
 import type { Sink } from "@berth/core";
+import { S3SinkError } from "./errors.js";
 import { ObjectKeys } from "./internal/object-keys.js";
+import { claimLease } from "./internal/prefix-lease.js";
 import { createS3Client } from "./internal/s3-client.js";
 import { checkBucket, honoursIfNoneMatch } from "./internal/target-probe.js";
 import { type S3Committable, s3CommittableCodec } from "./s3-committable.js";
@@ -53,6 +55,32 @@ export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
     transactionName: (c) => keys.attemptNameOf(c.key) ?? c.key,
     async validate() {
       await probe();
+    },
+    async claimPrefix(context) {
+      if (!(await probe()))
+        throw new S3SinkError(
+          "S3_CONDITIONAL_WRITES_UNSUPPORTED",
+          `s3 sink: ${endpoint} does not refuse a second PutObject with If-None-Match: * (no 412), so the sink cannot lease its prefix; use a server with conditional writes (AWS, S3Proxy, MinIO)`,
+        );
+      const client = createS3Client(resolved.client);
+      const lease = await claimLease(client, {
+        sinkPrefix: context.sinkPrefix,
+        bucket: resolved.bucket,
+        key: `.berth/leases/${keys.listPrefix}${context.sinkPrefix}`,
+        jobId: context.jobId,
+        uid: context.uid,
+        ttlMs: resolved.leaseTtlMs,
+        onLost: (message) => context.log.warn(message),
+      }).catch((error: unknown) => {
+        client.destroy();
+        throw error;
+      });
+      return {
+        async release() {
+          await lease.release();
+          client.destroy();
+        },
+      };
     },
     async createWriter(context) {
       const writer = new S3Writer<T>(context, createS3Client(resolved.client), keys, resolved);
