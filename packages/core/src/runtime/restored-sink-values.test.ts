@@ -53,9 +53,13 @@ function rewriteMetadata(savepoint: string, change: (m: CheckpointMetadata) => v
   writeFileSync(join(savepoint, "_metadata"), serializeMetadata(metadata));
 }
 
-/** Every file of a directory with its content: what a refused restore must leave alone. */
+/** Every file the sink wrote (not the job's lock directory) with its content: what a refused restore must leave alone. */
 function contents(directory: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(directory).map((f) => [f, readFileSync(join(directory, f), "utf8")]));
+  return Object.fromEntries(
+    readdirSync(directory, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => [entry.name, readFileSync(join(directory, entry.name), "utf8")]),
+  );
 }
 
 describe("stored committables are parsed once, at restore, by the sink's codec", () => {
