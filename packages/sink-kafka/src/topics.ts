@@ -7,6 +7,7 @@ import {
   type KafkaConnectionOptions,
   unreachable,
 } from "./kafka-client.js";
+import { createTopicsWithLeaders } from "./kafka-internals/index.js";
 
 export interface EnsureTopicOptions extends KafkaConnectionOptions {
   readonly topic: string;
@@ -24,18 +25,13 @@ export async function ensureTopic(options: EnsureTopicOptions): Promise<boolean>
   try {
     await admin.connect();
     if ((await admin.listTopics()).includes(options.topic)) return false;
-    return await admin.createTopics({
-      topics: [
-        {
-          topic: options.topic,
-          numPartitions: options.partitions ?? 3,
-          ...(options.replicationFactor !== undefined
-            ? { replicationFactor: options.replicationFactor }
-            : {}),
-        },
-      ],
-      waitForLeaders: true,
-    });
+    return await createTopicsWithLeaders(admin, [
+      {
+        topic: options.topic,
+        numPartitions: options.partitions ?? 3,
+        ...(options.replicationFactor !== undefined ? { replicationFactor: options.replicationFactor } : {}),
+      },
+    ]);
   } catch (error) {
     if (isUnreachable(error)) throw unreachable(brokers, `create topic "${options.topic}"`, error);
     throw new KafkaError(

@@ -26,6 +26,7 @@ export {
   parsePreparedTransaction,
   type TransactionAnchor,
 } from "./prepared-transaction.js";
+export { createTopicsWithLeaders } from "./topic-creation.js";
 export type { TransactionDescription, TransactionListing, TransactionState } from "./transaction-admin.js";
 export {
   type ProducerIdentity,
