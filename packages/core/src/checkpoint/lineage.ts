@@ -137,7 +137,9 @@ export class Lineage {
       const match = CHECKPOINT_NAME.exec(name);
       if (!match) continue;
       const key = `${this.runFolder(run)}/${name}`;
-      if ((await this.store.list(key)).includes(METADATA_FILE))
+      // Complete only when `_metadata` is an object: a name alone could be a folder (a broken
+      // write left a directory where the file goes), which an object store would not even list.
+      if ((await this.store.read(`${key}/${METADATA_FILE}`)) !== undefined)
         found.push({ id: Number(match[1]), key, location: this.store.locate(key) });
     }
     return found.sort((a, b) => a.id - b.id);

@@ -37,7 +37,8 @@ export class LocalDirectoryStore implements CheckpointStore {
 
   async read(key: string): Promise<Buffer | undefined> {
     return readFile(this.locate(key)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return undefined;
+      // A folder is not an object (an object store has no empty folders either).
+      if (error.code === "ENOENT" || error.code === "EISDIR") return undefined;
       throw error;
     });
   }
