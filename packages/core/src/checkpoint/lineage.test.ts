@@ -76,6 +76,22 @@ describe("lineage", () => {
   });
 });
 
+describe("a job folder from before lineage", () => {
+  it("is run 0: its newest checkpoint or default-directory savepoint, by id, while no run has a point", async () => {
+    const { root, lineage } = setup();
+    complete(join(root, "job", "chk-5"));
+    const savepoint = join(root, "savepoints", "savepoint-job-6-abc");
+    mkdirSync(savepoint, { recursive: true });
+    writeFileSync(join(savepoint, "_metadata"), JSON.stringify({ jobId: "job", checkpointId: 6 }));
+    const other = join(root, "savepoints", "savepoint-other-9-abc");
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, "_metadata"), JSON.stringify({ jobId: "other", checkpointId: 9 }));
+    expect(await lineage.newest()).toEqual({ run: 0, checkpointId: 6, location: savepoint });
+    await lineage.beginRun({ location: savepoint, checkpointId: 6 });
+    expect(await lineage.newest()).toEqual({ run: 1, checkpointId: 6, location: savepoint });
+  });
+});
+
 describe("local directory store", () => {
   it("writes a key once, never over an existing one, and keeps keys inside its root", async () => {
     const root = workDirectory("store");

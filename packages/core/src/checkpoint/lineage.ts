@@ -20,6 +20,8 @@ import { METADATA_FILE } from "./metadata.js";
 import { RestoreError, SavepointNotFoundError } from "./restore-errors.js";
 
 const LINEAGE_FOLDER = "_lineage";
+/** Where savepoints go by default, beside the job folders (job.ts). */
+const DEFAULT_SAVEPOINTS = "savepoints";
 const CHECKPOINT_NAME = /^chk-(\d+)$/;
 const RUN_RECORD = /^run-(\d+)\.json$/;
 const SAVEPOINT_RECORD = /^run-(\d+)-savepoint-(\d+)\.json$/;
@@ -181,7 +183,36 @@ export class Lineage {
       const point = await this.newestOf(run);
       if (point) return point;
     }
-    return undefined;
+    return this.beforeLineage();
+  }
+
+  /**
+   * "Run 0": a job folder written before lineage — checkpoints in `<job id>/chk-<n>/`,
+   * savepoints of the job in the default `savepoints/` — ranked by checkpoint id, as Berth did
+   * then. Consulted only when no run has a point, so an upgrade neither starts such a job
+   * fresh (repeating its output) nor loses its newest point.
+   */
+  private async beforeLineage(): Promise<LineagePoint | undefined> {
+    const found: LineagePoint[] = [];
+    for (const name of await this.store.list(this.jobId)) {
+      const key = `${this.jobId}/${name}`;
+      const match = CHECKPOINT_NAME.exec(name);
+      if (match && (await this.store.list(key)).includes(METADATA_FILE))
+        found.push({ run: 0, checkpointId: Number(match[1]), location: this.store.locate(key) });
+    }
+    for (const name of await this.store.list(DEFAULT_SAVEPOINTS)) {
+      const key = `${DEFAULT_SAVEPOINTS}/${name}`;
+      const data = await this.store.read(`${key}/${METADATA_FILE}`).catch(() => undefined);
+      let metadata: { jobId?: unknown; checkpointId?: unknown } | undefined;
+      try {
+        metadata = data && JSON.parse(data.toString("utf8"));
+      } catch {
+        continue; // not a complete savepoint
+      }
+      if (metadata?.jobId === this.jobId && typeof metadata.checkpointId === "number")
+        found.push({ run: 0, checkpointId: metadata.checkpointId, location: this.store.locate(key) });
+    }
+    return found.sort((a, b) => a.checkpointId - b.checkpointId).at(-1);
   }
 
   private recordKey(name: string): string {
