@@ -41,7 +41,7 @@ import {
   hashFile,
   writeChunk,
 } from "./keyed-chunks.js";
-import { Lineage, type LineagePoint } from "./lineage.js";
+import { CHECKPOINT_FOLDER, Lineage, type LineagePoint } from "./lineage.js";
 import {
   type CheckpointMetadata,
   COMMITS_FILE,
@@ -52,7 +52,6 @@ import {
   serializeMetadata,
 } from "./metadata.js";
 
-const CHECKPOINT_DIR = /^chk-(\d+)$/;
 export const SHARED_DIRECTORY = "shared";
 export const KEYED_DIRECTORY = "keyed";
 
@@ -379,9 +378,9 @@ export class CheckpointStorage {
     const oldestKept = keep[0]?.id ?? Number.POSITIVE_INFINITY;
     const folder = this.lineage.runFolder(this.currentRun());
     for (const name of await this.store.list(folder)) {
-      const match = CHECKPOINT_DIR.exec(name);
-      if (!match || Number(match[1]) >= oldestKept) continue;
-      await this.store.delete(`${folder}/${name}`);
+      const match = CHECKPOINT_FOLDER.exec(name);
+      if (!match || Number(match[2]) >= oldestKept) continue;
+      await this.store.delete(`${folder}/${match[1]}`);
     }
     const references = await this.referencedFiles();
     if (references === undefined) return;

@@ -18,8 +18,9 @@ export interface CheckpointStore {
   /** The location of `key` as users see and pass it (a path or a URI). */
   locate(key: string): string;
   /**
-   * Names directly under the folder `prefix` ("" = the root), sorted: a file's name, or a
-   * folder's name once for every key below it (as an object store lists with a delimiter).
+   * Names directly under the folder `prefix` ("" = the root), sorted: an object's name, or a
+   * folder's name ending in `/` for the keys below it (as an object store lists with a
+   * delimiter), so a folder is never taken for an object of the same name.
    */
   list(prefix: string): Promise<string[]>;
   /** The bytes of `key`, or undefined when there is none. */

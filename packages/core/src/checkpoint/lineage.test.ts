@@ -46,6 +46,9 @@ describe("lineage", () => {
     // An unfinished checkpoint (no _metadata) is no point.
     mkdirSync(join(root, "job", "run-2", "chk-15"), { recursive: true });
     expect((await lineage.newest())?.checkpointId).toBe(14);
+    // Nor is one whose `_metadata` write was obstructed by a directory of that name.
+    mkdirSync(join(root, "job", "run-2", "chk-16", "_metadata"), { recursive: true });
+    expect((await lineage.newest())?.checkpointId).toBe(14);
   });
 
   it("refuses to fall back when the newest recorded savepoint is gone", async () => {
@@ -101,6 +104,7 @@ describe("local directory store", () => {
     expect((await store.read("a/b"))?.toString()).toBe("first");
     expect(await store.read("a/none")).toBeUndefined();
     expect(await store.list("a")).toEqual(["b"]); // no temp file left or listed
+    expect(await store.list("")).toEqual(["a/"]); // a folder, never taken for an object
     expect(await store.list("none")).toEqual([]);
     await store.delete("a");
     expect(await store.list("")).toEqual([]);

@@ -22,7 +22,8 @@ import { RestoreError, SavepointNotFoundError } from "./restore-errors.js";
 const LINEAGE_FOLDER = "_lineage";
 /** Where savepoints go by default, beside the job folders (job.ts). */
 const DEFAULT_SAVEPOINTS = "savepoints";
-const CHECKPOINT_NAME = /^chk-(\d+)$/;
+/** A checkpoint folder as the store lists it: `chk-<n>/`. */
+export const CHECKPOINT_FOLDER = /^(chk-(\d+))\/$/;
 const RUN_RECORD = /^run-(\d+)\.json$/;
 const SAVEPOINT_RECORD = /^run-(\d+)-savepoint-(\d+)\.json$/;
 
@@ -136,13 +137,13 @@ export class Lineage {
   async checkpoints(run: number): Promise<{ id: number; key: string; location: string }[]> {
     const found: { id: number; key: string; location: string }[] = [];
     for (const name of await this.store.list(this.runFolder(run))) {
-      const match = CHECKPOINT_NAME.exec(name);
+      const match = CHECKPOINT_FOLDER.exec(name);
       if (!match) continue;
-      const key = `${this.runFolder(run)}/${name}`;
-      // Complete only when `_metadata` is an object: a name alone could be a folder (a broken
-      // write left a directory where the file goes), which an object store would not even list.
-      if ((await this.store.read(`${key}/${METADATA_FILE}`)) !== undefined)
-        found.push({ id: Number(match[1]), key, location: this.store.locate(key) });
+      const key = `${this.runFolder(run)}/${match[1]}`;
+      // `_metadata` listed as an object: a folder of that name (a broken write left a directory
+      // where the file goes) is listed as `_metadata/` and never counts.
+      if ((await this.store.list(key)).includes(METADATA_FILE))
+        found.push({ id: Number(match[2]), key, location: this.store.locate(key) });
     }
     return found.sort((a, b) => a.id - b.id);
   }
@@ -195,13 +196,14 @@ export class Lineage {
   private async beforeLineage(): Promise<LineagePoint | undefined> {
     const found: LineagePoint[] = [];
     for (const name of await this.store.list(this.jobId)) {
-      const key = `${this.jobId}/${name}`;
-      const match = CHECKPOINT_NAME.exec(name);
+      const match = CHECKPOINT_FOLDER.exec(name);
+      const key = `${this.jobId}/${match?.[1]}`;
       if (match && (await this.store.list(key)).includes(METADATA_FILE))
-        found.push({ run: 0, checkpointId: Number(match[1]), location: this.store.locate(key) });
+        found.push({ run: 0, checkpointId: Number(match[2]), location: this.store.locate(key) });
     }
     for (const name of await this.store.list(DEFAULT_SAVEPOINTS)) {
-      const key = `${DEFAULT_SAVEPOINTS}/${name}`;
+      if (!name.endsWith("/")) continue;
+      const key = `${DEFAULT_SAVEPOINTS}/${name.slice(0, -1)}`;
       const data = await this.store.read(`${key}/${METADATA_FILE}`).catch(() => undefined);
       let metadata: { jobId?: unknown; checkpointId?: unknown } | undefined;
       try {

@@ -27,12 +27,19 @@ export class LocalDirectoryStore implements CheckpointStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const names = await readdir(this.locate(prefix)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return [] as string[];
-      throw error;
-    });
-    // A temp file is half an object: never listed.
-    return names.filter((name) => !name.endsWith(".tmp")).sort();
+    const entries = await readdir(this.locate(prefix), { withFileTypes: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+        throw error;
+      },
+    );
+    return (
+      entries
+        // A temp file is half an object: never listed.
+        .filter((entry) => !entry.name.endsWith(".tmp"))
+        .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
+        .sort()
+    );
   }
 
   async read(key: string): Promise<Buffer | undefined> {
