@@ -12,8 +12,6 @@ export type PostgresErrorCode =
   | "POSTGRES_UNREACHABLE"
   /** `max_prepared_transactions` is below what the sink's parallelism needs in prepared mode. */
   | "POSTGRES_PREPARED_TRANSACTIONS_TOO_FEW"
-  /** Another live job holds this sink prefix on this database (its advisory lock). */
-  | "POSTGRES_SINK_PREFIX_IN_USE"
   /** A record cannot be turned into a row: the column mapping threw, or a value has no COPY text form (NUL, an invalid date). */
   | "POSTGRES_RECORD_INVALID"
   /** The server refused a row (a constraint, a value that does not fit its column). */

@@ -36,7 +36,6 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
     private readonly role: string,
     private readonly sinkPrefix: string,
     private readonly statements: SinkStatements,
-    private readonly release: () => Promise<void>,
   ) {}
 
   private async session(): Promise<pg.Client> {
@@ -110,6 +109,5 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
 
   async close(): Promise<void> {
     await this.drop();
-    await this.release();
   }
 }

@@ -19,6 +19,7 @@ import {
   Pipeline,
   type Sink,
   SinkNames,
+  SinkPrefixInUseError,
   type SinkWriterContext,
   sequenceSource,
 } from "@berth/core";
@@ -238,9 +239,14 @@ describe.concurrent("postgres sink", () => {
     await running;
     const second = await (await job(seqSink(table), { count: 10, prefix, map: toSeq })).run();
     expect(second.state).toBe("FAILED");
-    const error = withCode(second.error, "POSTGRES_SINK_PREFIX_IN_USE");
-    expect(error).toBeInstanceOf(PostgresError);
-    expect(error?.message).toContain(`sink prefix "${prefix}" is held by another live job`);
+    // The core's SinkPrefixInUseError (`berth run` exits 9), naming the holder's server session.
+    const error = withCode(second.error, "SINK_PREFIX_IN_USE");
+    expect(error).toBeInstanceOf(SinkPrefixInUseError);
+    expect(error?.message).toMatch(
+      new RegExp(
+        `^sink prefix ${prefix} is in use: another live job \\(server session \\d+, berth sink prefix claim ${prefix}`,
+      ),
+    );
     await first.stop({ drain: false, targetDirectory: await mkdtemp(join(tmpdir(), "berth-postgres-sp-")) });
     expect((await firstRun).state).toBe("FINISHED");
     // Once the first job ended, the prefix is free again.

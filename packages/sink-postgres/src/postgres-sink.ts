@@ -3,13 +3,13 @@
  * it (postgres-writer.ts), the committer commits it on its own session (postgres-committer.ts),
  * lingering prepared transactions of earlier runs are rolled back at every start
  * (postgres-lingering.ts), and the prefix is claimed at the server while the job runs
- * (internal/prefix-claim.ts).
+ * (`claimPrefix`, internal/prefix-claim.ts).
  */
-import type { RecoverContext, Sink, SinkContext } from "@berth/core";
+import type { RecoverContext, Sink } from "@berth/core";
 import type pg from "pg";
 import { PostgresError } from "./errors.js";
 import { type ConnectionSettings, connect, serverLabel, sqlState } from "./internal/connection.js";
-import { PrefixClaim } from "./internal/prefix-claim.js";
+import { claimPrefixAt } from "./internal/prefix-claim.js";
 import { tableLabel } from "./internal/sql.js";
 import { sinkStatements } from "./internal/statements.js";
 import { type PostgresCommittable, postgresCommittableCodec } from "./postgres-committable.js";
@@ -40,19 +40,6 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
   const settings: ConnectionSettings = resolved;
   const exactlyOnce = resolved.deliveryGuarantee === "exactly-once";
   const prepared = exactlyOnce && resolved.protocol === "prepared";
-  let claim: PrefixClaim | undefined;
-  /** Claims the prefix for one more session of the sink; the returned function ends that hold. */
-  const hold = async (context: SinkContext): Promise<() => Promise<void>> => {
-    claim ??= new PrefixClaim(settings, context.sinkPrefix);
-    const held = claim;
-    await held.retain();
-    let released = false;
-    return async () => {
-      if (released) return;
-      released = true;
-      await held.release();
-    };
-  };
   return {
     kind: "postgres",
     committable: postgresCommittableCodec,
@@ -60,55 +47,47 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
       `postgres://${serverLabel(resolved.connectionString)}/${tableLabel(resolved.table)}`,
     maxNameBytes: MAX_GID_BYTES,
     transactionName: (committable) => committable.gid,
+    // An advisory lock on a session of its own, held by the job from before its restore to its end.
+    claimPrefix: (context) => claimPrefixAt(settings, context.sinkPrefix),
     async createCommitter(context) {
-      const release = await hold(context);
       return new PostgresCommitter(
         settings,
         `committer ${context.sinkPrefix}`,
         context.sinkPrefix,
         statements,
-        release,
       );
     },
     async abortLingering(context) {
-      const release = await hold(context);
+      const client = await connect(settings, `lingering cleanup ${context.sinkPrefix}`);
       try {
-        const client = await connect(settings, `lingering cleanup ${context.sinkPrefix}`);
-        try {
-          if (prepared)
-            await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
-          for (const ddl of statements.setup) await runDdl(client, ddl);
-          // Prepared transactions of an earlier prepared run are rolled back whatever the protocol now.
-          const rolledBack = exactlyOnce ? await rollbackLingering(client, context) : [];
-          if (exactlyOnce && statements.staged)
-            rolledBack.push(...(await dropLingeringStaged(client, context, statements)));
-          if (rolledBack.length > 0) {
-            context.log.info(
-              `postgres sink: ${prepared ? "rolled back" : "deleted the staged rows of"} ${rolledBack.length} lingering transaction(s)`,
-              {
-                prefix: context.sinkPrefix,
-                gids: rolledBack,
-              },
-            );
-          }
-        } finally {
-          await client.end().catch(() => undefined);
+        if (prepared) await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
+        for (const ddl of statements.setup) await runDdl(client, ddl);
+        // Prepared transactions of an earlier prepared run are rolled back whatever the protocol now.
+        const rolledBack = exactlyOnce ? await rollbackLingering(client, context) : [];
+        if (exactlyOnce && statements.staged)
+          rolledBack.push(...(await dropLingeringStaged(client, context, statements)));
+        if (rolledBack.length > 0) {
+          context.log.info(
+            `postgres sink: ${prepared ? "rolled back" : "deleted the staged rows of"} ${rolledBack.length} lingering transaction(s)`,
+            {
+              prefix: context.sinkPrefix,
+              gids: rolledBack,
+            },
+          );
         }
       } finally {
-        await release();
+        await client.end().catch(() => undefined);
       }
     },
     async createWriter(context) {
-      const release = await hold(context);
       let client: pg.Client | undefined;
       try {
         client = await connect(settings, `writer ${context.sinkPrefix}-${context.subtask}`);
         // A server default must not kill a checkpoint's transaction while it waits for the barrier.
         await client.query("SET idle_in_transaction_session_timeout = 0");
-        return new PostgresWriter<T>(context, client, resolved, statements, release);
+        return new PostgresWriter<T>(context, client, resolved, statements);
       } catch (error) {
         await client?.end().catch(() => undefined);
-        await release();
         throw error;
       }
     },

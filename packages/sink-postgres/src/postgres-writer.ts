@@ -38,8 +38,6 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     private readonly client: pg.Client,
     private readonly options: ResolvedPostgresSinkOptions<T>,
     private readonly statements: SinkStatements,
-    /** Ends this writer's hold on the prefix claim. */
-    private readonly release: () => Promise<void>,
   ) {}
 
   write(record: T): void | Promise<void> {
@@ -205,7 +203,6 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     if (this.transaction?.begun) await this.client.query("ROLLBACK").catch(() => undefined);
     this.transaction = undefined;
     await this.client.end().catch(() => undefined);
-    await this.release();
   }
 }
 

@@ -127,7 +127,7 @@ describe("berth postgres transactions", () => {
       for (const command of ["list", "rollback"]) {
         const refused = await cli([command, "--prefix", prefix]);
         expect(refused.code).toBe(1);
-        expect(refused.err[0]).toContain(`sink prefix "${prefix}" is held by another live job`);
+        expect(refused.err[0]).toContain(`berth: sink prefix ${prefix} is in use: another live job`);
       }
     } finally {
       await live.cancel();

@@ -17,7 +17,7 @@ import { loadRestorePoint, SinkNames } from "@berth/core";
 import type pg from "pg";
 import { PostgresError } from "../errors.js";
 import { type ConnectionSettings, connect, describePgError } from "../internal/connection.js";
-import { PrefixClaim } from "../internal/prefix-claim.js";
+import { claimPrefixAt } from "../internal/prefix-claim.js";
 import { quoteLiteral } from "../internal/sql.js";
 
 export interface CliOutput {
@@ -122,8 +122,7 @@ async function transactions(
     );
   const settings: ConnectionSettings = { connectionString: url, connectTimeoutMs: 10_000 };
   const names = new SinkNames(prefix);
-  const claim = new PrefixClaim(settings, prefix);
-  await claim.retain();
+  const claim = await claimPrefixAt(settings, prefix);
   const client = await connect(settings, `cli ${prefix}`).catch(async (error: unknown) => {
     await claim.release();
     throw error;
