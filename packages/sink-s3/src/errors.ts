@@ -19,7 +19,9 @@ export type S3SinkErrorCode =
   /** A request to the server failed while writing (after the client's own retries). */
   | "S3_WRITE_FAILED"
   /** A committable restored from a checkpoint is malformed or of an unknown version. */
-  | "S3_COMMITTABLE_INVALID";
+  | "S3_COMMITTABLE_INVALID"
+  /** `berth s3 …` was called with a missing or bad argument. */
+  | "S3_CLI_USAGE";
 
 export class S3SinkError extends TypedError<S3SinkErrorCode> {
   static override readonly marker: string = "berth.sink-s3/S3SinkError";

@@ -6,7 +6,7 @@
 import type { Sink } from "@berth/core";
 import { S3SinkError } from "./errors.js";
 import { ObjectKeys } from "./internal/object-keys.js";
-import { claimLease } from "./internal/prefix-lease.js";
+import { claimLease, leaseKey } from "./internal/prefix-lease.js";
 import { createS3Client } from "./internal/s3-client.js";
 import { checkBucket, honoursIfNoneMatch } from "./internal/target-probe.js";
 import { type S3Committable, s3CommittableCodec } from "./s3-committable.js";
@@ -66,7 +66,7 @@ export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
       const lease = await claimLease(client, {
         sinkPrefix: context.sinkPrefix,
         bucket: resolved.bucket,
-        key: `.berth/leases/${keys.listPrefix}${context.sinkPrefix}`,
+        key: leaseKey(keys, context.sinkPrefix),
         jobId: context.jobId,
         uid: context.uid,
         ttlMs: resolved.leaseTtlMs,

@@ -1,7 +1,7 @@
 /**
  * Commands other packages add to `berth` without the core depending on them: `berth kafka …`
  * runs `runKafkaCli` of `@berth/sink-kafka/cli` (and `berth postgres …` `runPostgresCli` of
- * `@berth/sink-postgres/cli`) when that package is installed (beside @berth/core, or in the
+ * `@berth/sink-postgres/cli`, `berth s3 …` `runS3Cli` of `@berth/sink-s3/cli`) when that package is installed (beside @berth/core, or in the
  * current directory's project).
  */
 import { createRequire } from "node:module";
@@ -33,6 +33,13 @@ export const CLI_EXTENSIONS: readonly CliExtension[] = [
       "PostgreSQL sink operations: `berth postgres transactions list|rollback|commit --prefix P --url URL` (needs @berth/sink-postgres)",
     module: "@berth/sink-postgres/cli",
     entry: "runPostgresCli",
+  },
+  {
+    command: "s3",
+    description:
+      "S3 sink operations: `berth s3 uploads list|abort --bucket B --prefix P [--base K] [--endpoint URL]` (needs @berth/sink-s3)",
+    module: "@berth/sink-s3/cli",
+    entry: "runS3Cli",
   },
 ];
 

@@ -11,7 +11,13 @@ import { hostname } from "node:os";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SinkPrefixInUseError } from "@berth/core";
 import { describeS3Error, S3SinkError } from "../errors.js";
+import type { ObjectKeys } from "./object-keys.js";
 import { isNotFound, isPreconditionFailed } from "./s3-client.js";
+
+/** The lease object of a sink prefix: outside the base, so readers of the base see only data. */
+export function leaseKey(keys: ObjectKeys, sinkPrefix: string): string {
+  return `.berth/leases/${keys.listPrefix}${sinkPrefix}`;
+}
 
 /** What the lease object holds. */
 interface LeaseBody {
