@@ -224,6 +224,29 @@ describe("s3 sink objects", () => {
     expect(() => s3Sink({ bucket: "b-1", parSize: 1 } as never)).toThrow(/unknown option\(s\) `parSize`/);
   });
 
+  it("a sink prefix whose longest key would exceed 1024 bytes is refused at start", async () => {
+    const base = `long/${"k".repeat(960)}`;
+    const pipeline = Pipeline.create({ name: "s3-long-keys" });
+    pipeline
+      .source(sequenceSource({ count: 10 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(s3Sink<{ seq: number }>({ bucket: TEST_BUCKET, base, client: testClientConfig() }), {
+        uid: "s3",
+        sinkPrefix: "a-prefix-of-some-length",
+      });
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-long-")), "chk"),
+      checkpointIntervalMs: 100,
+      restartStrategy: { attempts: 0, delayMs: 0 },
+    }).run();
+    expect(result.state).toBe("FAILED");
+    expect((result.error as { code?: string } | undefined)?.code).toBe("SINK_PREFIX_TOO_LONG");
+    expect(result.error?.message).toMatch(
+      /over the target's limit of \d+; use a sink prefix of at most \d+ bytes/,
+    );
+    expect(await listObjects(client, { endpoint: "", bucket: TEST_BUCKET, base: "long" })).toEqual([]);
+  });
+
   it("a checkpoint without records writes no object", async () => {
     const at = await freshLocation(client, "empty-checkpoints");
     // 8 records over about 2 s, a checkpoint every 50 ms: most checkpoints see no record.
