@@ -157,7 +157,8 @@ describe("job errors", () => {
       checkpointDirectory: join(work, "chk"),
       checkpointIntervalMs: 50,
     });
-    const before = await job.stop({ drain: false }).catch((e: unknown) => e);
+    // Bounded short: a stop before run() waits for RUNNING (job-running-wait.test.ts) — here it never comes.
+    const before = await job.stop({ drain: false, runningWaitMs: 50 }).catch((e: unknown) => e);
     expect(expectCode(before, ["STOP_REJECTED"]).message).toContain("CREATED");
     expect((await job.run()).state).toBe("FINISHED");
     const after = await job.stop({ drain: true }).catch((e: unknown) => e);
