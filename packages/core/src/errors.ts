@@ -44,6 +44,10 @@ export type BerthErrorCode =
   | "JOB_ID_IN_USE"
   | "NAME_INVALID"
   | "JOB_FAILED"
+  /** A writer cannot take one record (its format or serializer failed): a bad record. */
+  | "RECORD_REJECTED"
+  /** A sink rejected a record and its badRecords policy is "fail": the job fails without restarting. */
+  | "BAD_RECORD"
   | "JOB_CANCELED"
   | "FAULT_INJECTED"
   /** Something was pushed into a channel after the job tore it down. */

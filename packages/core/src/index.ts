@@ -74,6 +74,13 @@ export {
   type SourceOptions,
 } from "./pipeline/pipeline.js";
 export { redactSecrets, redactValue } from "./redact.js";
+export {
+  BadRecordError,
+  type BadRecordsPolicy,
+  type DeadLetter,
+  type DeadLetterTarget,
+  type RecordPosition,
+} from "./runtime/bad-records.js";
 export { SubtaskFailedError } from "./runtime/subtask-failed-error.js";
 export { SAFE_NAME_MAX_LENGTH, UnsafeNameError } from "./safe-name.js";
 export type { VersionedCodec } from "./sink/codec.js";
@@ -88,6 +95,7 @@ export {
   SinkNames,
 } from "./sink/names.js";
 export { type PrefixClaim, type PrefixClaimContext, SinkPrefixInUseError } from "./sink/prefix-ownership.js";
+export { previewRecord, RecordRejectedError } from "./sink/record-rejected.js";
 export type {
   Committer,
   Json,

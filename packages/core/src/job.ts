@@ -17,6 +17,7 @@ import { BerthError, CommitFailedPermanentlyError, errorMessage, StopCommitsPend
 import { ensureDirectory } from "./fs/directories.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
+import { isBadRecordFailure } from "./runtime/bad-records.js";
 import { Execution } from "./runtime/execution.js";
 import { PrefixClaims } from "./runtime/prefix-claims.js";
 import { assertSafeName } from "./safe-name.js";
@@ -299,6 +300,7 @@ export class Job extends EventEmitter {
           sdkVersion: SDK_VERSION,
           log: this.log,
           prefixClaims: this.prefixClaims,
+          onBadRecord: (uid, outcome) => this.emit("bad-record", uid, outcome),
         });
       } catch (error) {
         // Nothing references the claimed files yet: give the claim back.
@@ -347,6 +349,8 @@ export class Job extends EventEmitter {
 
   private restartable(error: unknown): boolean {
     if (error instanceof CommitFailedPermanentlyError) return false;
+    // A rejected record under the "fail" policy: every restart would meet it again.
+    if (isBadRecordFailure(error)) return false;
     if (error instanceof BerthError && error.code === "COMMIT_DEADLINE_EXCEEDED" && this.stopping)
       return false;
     return true;

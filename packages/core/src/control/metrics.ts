@@ -2,6 +2,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Job, JobState } from "../job.js";
 import { redactSecrets } from "../redact.js";
+import type { BadRecordOutcome } from "../runtime/bad-records.js";
 
 const STATES: JobState[] = ["CREATED", "RUNNING", "FAILING", "RESTARTING", "FINISHED", "CANCELED", "FAILED"];
 
@@ -33,5 +34,12 @@ export function jobMetrics(job: Job): Registry {
   job.on("state", (s: JobState) => {
     if (s === "RESTARTING") restarts.inc();
   });
+  const badRecords = new Counter({
+    name: "berth_sink_bad_records_total",
+    help: "Records a sink rejected and its badRecords policy skipped or dead-lettered (a replay after failover counts again)",
+    labelNames: ["sink", "outcome"],
+    registers: [registry],
+  });
+  job.on("bad-record", (sink: string, outcome: BadRecordOutcome) => badRecords.inc({ sink, outcome }));
   return registry;
 }

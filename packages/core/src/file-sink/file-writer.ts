@@ -4,7 +4,9 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
+import { errorMessage } from "../errors.js";
 import { fsyncDirectory } from "../fs/directories.js";
+import { previewRecord, RecordRejectedError } from "../sink/record-rejected.js";
 import type { SinkWriter, SinkWriterContext } from "../sink/sink.js";
 import { type FileCommittable, fileNames } from "./file-committable.js";
 import { publishFile } from "./file-committer.js";
@@ -41,10 +43,31 @@ export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
   }
 
   write(record: T): void | Promise<void> {
-    const line = `${this.options.format(record)}\n`;
+    const line = `${this.formatLine(record)}\n`;
     this.buffer.push(line);
     this.bufferedBytes += line.length;
     if (!this.transaction || this.bufferedBytes >= this.options.bufferBytes) return this.writeBuffer();
+  }
+
+  /** The record's line, or a bad record — before anything of it is buffered, so the writer goes on. */
+  private formatLine(record: T): string {
+    const reject = (detail: string, cause?: unknown): never => {
+      throw new RecordRejectedError(
+        "RECORD_REJECTED",
+        `file sink: the format ${detail} for record ${previewRecord(record)}; fix the format or filter such records out before the sink`,
+        cause === undefined ? undefined : { cause },
+      );
+    };
+    let line: unknown;
+    try {
+      line = this.options.format(record);
+    } catch (error) {
+      return reject(`threw (${errorMessage(error)})`, error);
+    }
+    if (typeof line !== "string") return reject(`returned ${typeof line}, not a string`);
+    // One line per record: a line break would split it into lines no reader can tell apart.
+    if (/[\r\n]/.test(line)) return reject("returned a line break");
+    return line;
   }
 
   private async writeBuffer(): Promise<void> {

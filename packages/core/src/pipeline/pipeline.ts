@@ -14,6 +14,7 @@ import { BerthError } from "../errors.js";
 import { KeyedProcessOperator } from "../operators/keyed-process-operator.js";
 import { FilterOperator, FlatMapOperator, MapOperator } from "../operators/map-operators.js";
 import { windowAggregation } from "../operators/window-aggregation.js";
+import { type BadRecordsPolicy, parseBadRecords } from "../runtime/bad-records.js";
 import type { StreamOperator } from "../runtime/operator.js";
 import type { Json, Sink } from "../sink/sink.js";
 import { checkDistinctPrefixes, checkSinkPrefix } from "../sink/sink-prefix.js";
@@ -38,7 +39,7 @@ export interface SourceOptions<T> extends OperatorOptions {
   readonly watermarks?: WatermarkStrategy<T>;
 }
 
-export interface SinkOptions extends OperatorOptions {
+export interface SinkOptions<T = unknown> extends OperatorOptions {
   /**
    * Prefix of every transaction name of this sink: 1 to 64 of `a-z 0-9 . _ -`, starting with
    * a letter or digit, unique among the job's sinks of one kind. Default: the prefix a restore
@@ -46,6 +47,14 @@ export interface SinkOptions extends OperatorOptions {
    * target identity (ADR 0005).
    */
   readonly sinkPrefix?: string;
+  /**
+   * What to do with a record the sink rejects (a `RecordRejectedError` of its writer, e.g. a
+   * serializer failure or a record too large; ADR 0013). Default `{ policy: "fail" }`: the job
+   * fails naming the record. `{ policy: "skip" }` drops it (logged, counted);
+   * `{ policy: "dead-letter", deadLetter: { sink } }` sends it with its error to another sink,
+   * through the same checkpoints. Target failures always fail over.
+   */
+  readonly badRecords?: BadRecordsPolicy<T>;
 }
 
 export type Partitioning =
@@ -76,6 +85,7 @@ export interface SinkVertex extends VertexBase {
   readonly input: { readonly vertex: number; readonly partitioning: Partitioning };
   readonly sink: Sink<unknown, Json>;
   readonly sinkPrefix: string | undefined;
+  readonly badRecords: BadRecordsPolicy;
 }
 
 export type Vertex = SourceVertex | OperatorVertex | SinkVertex;
@@ -217,7 +227,31 @@ export class DataStream<T> {
     return new KeyedStream<K, T>(this.pipeline, this.vertex, keyOf as (value: unknown) => unknown);
   }
 
-  sinkTo<C extends Json, S extends Json = Json>(sink: Sink<T, C, S>, options: SinkOptions): void {
+  sinkTo<C extends Json, S extends Json = Json>(sink: Sink<T, C, S>, options: SinkOptions<T>): void {
+    const badRecords = parseBadRecords(options.uid, options);
+    const vertex = this.addSink(this.vertex, sink as unknown as Sink<unknown, Json>, options, badRecords);
+    if (badRecords.policy !== "dead-letter") return;
+    // The dead-letter sink is a sink vertex of its own, fed by each subtask of this one: its
+    // transactions close at the same barriers, and restore, commit and clean up as any sink's.
+    const { deadLetter } = badRecords;
+    this.addSink(
+      vertex,
+      deadLetter.sink as Sink<unknown, Json>,
+      {
+        uid: deadLetter.uid ?? `${options.uid}-dead-letter`,
+        parallelism: vertex.parallelism,
+        ...(deadLetter.sinkPrefix === undefined ? {} : { sinkPrefix: deadLetter.sinkPrefix }),
+      },
+      { policy: "fail" },
+    );
+  }
+
+  private addSink(
+    upstream: Vertex,
+    sink: Sink<unknown, Json>,
+    options: SinkOptions,
+    badRecords: BadRecordsPolicy,
+  ): SinkVertex {
     const parallelism = this.pipeline.checkParallelism(options);
     if (options.sinkPrefix !== undefined) {
       checkSinkPrefix(options.sinkPrefix, options.uid);
@@ -230,17 +264,18 @@ export class DataStream<T> {
         { uid: options.uid, kind: sink.kind, prefix: options.sinkPrefix },
       ]);
     }
-    this.pipeline.addVertex<SinkVertex>((index) => ({
+    return this.pipeline.addVertex<SinkVertex>((index) => ({
       kind: "sink",
       index,
       uid: options.uid,
       parallelism,
       input: {
-        vertex: this.vertex.index,
-        partitioning: partitioningFor(this.vertex.parallelism, parallelism),
+        vertex: upstream.index,
+        partitioning: partitioningFor(upstream.parallelism, parallelism),
       },
-      sink: sink as unknown as Sink<unknown, Json>,
+      sink,
       sinkPrefix: options.sinkPrefix,
+      badRecords,
     }));
   }
 

@@ -43,12 +43,13 @@ import {
 } from "../sink/sink-prefix.js";
 import { type KeyGroupRange, keyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
+import { BadRecordHandler, type BadRecordOutcome } from "./bad-records.js";
 import { Channel } from "./channel.js";
 import { InputGate } from "./input-gate.js";
 import type { Output, StreamOperator } from "./operator.js";
 import type { PrefixClaims } from "./prefix-claims.js";
 import { parseRestoredSinkValues, type RestoredSinkValues } from "./restored-sink-values.js";
-import { discardingOutput, RoutingOutput } from "./routing-output.js";
+import { RoutingOutput } from "./routing-output.js";
 import type { StreamElement } from "./stream-element.js";
 import { OperatorSubtask, SourceSubtask } from "./subtask.js";
 import { SubtaskFailedError } from "./subtask-failed-error.js";
@@ -78,6 +79,8 @@ export interface ExecutionSettings extends CommitSettings {
   readonly log: SinkLog;
   /** The job run's sink-prefix claims, kept across attempts. */
   readonly prefixClaims: PrefixClaims;
+  /** A sink skipped or dead-lettered a record it rejected (for metrics). */
+  readonly onBadRecord?: (uid: string, outcome: BadRecordOutcome) => void;
 }
 
 class FanOutOutput implements Output {
@@ -445,7 +448,8 @@ export class Execution {
         const operator: StreamOperator = sinkRuntime
           ? this.sinkOperator(sinkRuntime, i)
           : (v as { createOperator: () => StreamOperator }).createOperator();
-        const output = v.kind === "sink" ? discardingOutput : new FanOutOutput(vertexOutputs[i] ?? []);
+        // A sink's output feeds its dead-letter sink, if it has one.
+        const output = new FanOutOutput(vertexOutputs[i] ?? []);
         const subtask = new OperatorSubtask(
           v.uid,
           i,
@@ -497,6 +501,12 @@ export class Execution {
       committer: runtime.committers[subtask] as Committer<Json>,
       restoredCheckpointId: this.settings.restorePoint?.metadata.checkpointId ?? 0,
       onCommitted: (stored) => this.confirmed.push(stored.id),
+      badRecords: new BadRecordHandler(
+        runtime.vertex.uid,
+        runtime.vertex.badRecords,
+        this.settings.log,
+        (outcome) => this.settings.onBadRecord?.(runtime.vertex.uid, outcome),
+      ),
     });
     runtime.operators.push(operator);
     return operator;

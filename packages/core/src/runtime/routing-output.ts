@@ -38,9 +38,3 @@ export class RoutingOutput implements Output {
     for (const channel of this.channels) await channel.push(element);
   }
 }
-
-/** Output of a subtask with no downstream (a sink). */
-export const discardingOutput: Output & { broadcast(element: StreamElement): Promise<void> } = {
-  emit: () => {},
-  broadcast: async () => {},
-};

@@ -9,7 +9,8 @@
 import type { StoredCommittable } from "../checkpoint/metadata.js";
 import { BerthError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
-import type { OperatorContext, OperatorSnapshot, StreamOperator } from "../runtime/operator.js";
+import type { BadRecordHandler } from "../runtime/bad-records.js";
+import type { OperatorContext, OperatorSnapshot, Output, StreamOperator } from "../runtime/operator.js";
 import type { BarrierOptions } from "../runtime/stream-element.js";
 import { type CommitSettings, commitWithRetry } from "./commit-with-retry.js";
 import type { Committer, Json, Sink, SinkContext, SinkWriter } from "./sink.js";
@@ -25,6 +26,8 @@ export interface SinkOperatorOptions extends CommitSettings {
   /** Id of the checkpoint restored from (0 for a fresh start). */
   readonly restoredCheckpointId: number;
   readonly onCommitted: (stored: StoredCommittable, committedNow: boolean) => void;
+  /** The sink's bad-record policy, for what `write` rejects. */
+  readonly badRecords: BadRecordHandler;
 }
 
 export class SinkOperator implements StreamOperator {
@@ -37,6 +40,8 @@ export class SinkOperator implements StreamOperator {
   private context!: OperatorContext;
   /** The last barrier this subtask saw: a transaction opened now is closed by a later one. */
   private lastBarrier: number;
+  /** Records received since the last barrier: a rejected record's position. */
+  private received = 0;
 
   constructor(private readonly options: SinkOperatorOptions) {
     this.lastBarrier = options.restoredCheckpointId;
@@ -57,9 +62,20 @@ export class SinkOperator implements StreamOperator {
     }
   }
 
-  processRecord(value: unknown): void | Promise<void> {
+  processRecord(value: unknown, _timestamp: number | undefined, output: Output): void | Promise<void> {
     faultPoint("while-writing");
-    return this.writer.write(value);
+    const position = {
+      subtask: this.context.subtask,
+      afterCheckpoint: this.lastBarrier,
+      index: this.received++,
+    };
+    const rejected = (error: unknown) => this.options.badRecords.handle(error, value, position, output);
+    try {
+      const pending = this.writer.write(value);
+      if (pending) return pending.catch(rejected);
+    } catch (error) {
+      return rejected(error);
+    }
   }
 
   processWatermark(): void {}
@@ -68,6 +84,7 @@ export class SinkOperator implements StreamOperator {
 
   async snapshot(barrier: BarrierOptions): Promise<SinkOperatorSnapshot> {
     this.lastBarrier = barrier.checkpointId;
+    this.received = 0;
     await this.writer.flush(barrier.stop === "drain");
     const committables = await this.writer.prepareCommit();
     const { uid, attemptId } = this.options.context;

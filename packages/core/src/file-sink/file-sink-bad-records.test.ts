@@ -1,0 +1,179 @@
+/**
+ * The bad-record policy (ADR 0013) on the file sink, against the files on disk: a record whose
+ * format throws fails the job by default (no restart loop) and nothing is lost once fixed and
+ * restored; `skip` drops it, counted in the metrics; `dead-letter` writes it with its error to a
+ * second file sink, exactly once across a failover. A failure that is not a rejected record
+ * still fails over, whatever the policy.
+ */
+import { join } from "node:path";
+import type { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { latestRestorePoint } from "../checkpoint/lineage.js";
+import { jobMetrics } from "../control/metrics.js";
+import { armFault } from "../fault-injection.js";
+import { Job, type JobState } from "../job.js";
+import { Pipeline } from "../pipeline/pipeline.js";
+import { BadRecordError, type BadRecordsPolicy, type DeadLetter } from "../runtime/bad-records.js";
+import { sequenceSource } from "../source/sequence-source.js";
+import {
+  committedRecords,
+  committedSeqs,
+  hiddenFiles,
+  instrumentedSink,
+  range,
+  workDirectory,
+} from "../test-support.js";
+import { fileSink } from "./file-sink.js";
+
+afterEach(() => armFault(undefined));
+
+type Rec = { seq: number };
+const COUNT = 2_000;
+const isBad = (seq: number) => seq % 100 === 7;
+const BAD = range(0, COUNT).filter(isBad);
+const GOOD = range(0, COUNT).filter((n) => !isBad(n));
+
+/** JSON Lines, except that it throws on the bad records. */
+const poisonedFormat = (r: Rec): string => {
+  if (isBad(r.seq)) throw new Error(`cannot format ${r.seq}`);
+  return JSON.stringify(r);
+};
+
+function newJob(
+  work: string,
+  options: {
+    format?: (r: Rec) => string;
+    badRecords?: BadRecordsPolicy<Rec>;
+    parallelism?: number;
+    restore?: string;
+    wrap?: (sink: ReturnType<typeof fileSink<Rec>>) => ReturnType<typeof fileSink<Rec>>;
+  },
+): { job: Job; states: JobState[]; metrics: Registry } {
+  const parallelism = options.parallelism ?? 2;
+  const p = Pipeline.create({ name: "bad-records" });
+  const sink = fileSink<Rec>({
+    directory: join(work, "out"),
+    ...(options.format ? { format: options.format } : {}),
+  });
+  p.source(sequenceSource({ count: COUNT, ratePerSecond: 4_000, batchSize: 50 }), { uid: "seq", parallelism })
+    .map((seq) => ({ seq }), { uid: "to-record", parallelism })
+    .sinkTo(options.wrap ? options.wrap(sink) : sink, {
+      uid: "files",
+      parallelism,
+      ...(options.badRecords ? { badRecords: options.badRecords } : {}),
+    });
+  const job = new Job(p, {
+    jobId: "bad-records",
+    checkpointDirectory: join(work, "chk"),
+    checkpointIntervalMs: 50,
+    restartStrategy: { attempts: 2, delayMs: 10 },
+    ...(options.restore ? { restore: { path: options.restore } } : {}),
+  });
+  const states: JobState[] = [];
+  job.on("state", (s: JobState) => states.push(s));
+  return { job, states, metrics: jobMetrics(job) };
+}
+
+/** The `berth_sink_bad_records_total` of `outcome`, from the Prometheus text `GET /metrics` serves. */
+async function badRecordsMetric(metrics: Registry, outcome: string): Promise<number | undefined> {
+  const text = await metrics.metrics();
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith("berth_sink_bad_records_total{") && l.includes(`outcome="${outcome}"`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+describe("bad records on the file sink", () => {
+  it("fail (default): the job fails at once naming the sink and the record; fixed and restored, every record once", async () => {
+    const work = workDirectory("bad-fail");
+    const poisoned = (r: Rec) => (r.seq === 1_200 ? poisonedFormat({ seq: 7 }) : JSON.stringify(r));
+    const first = newJob(work, { format: poisoned, parallelism: 1 });
+    const result = await first.job.run();
+    expect(result.state).toBe("FAILED");
+    // No restart loop: every restart would meet the same record again.
+    expect(first.states).not.toContain("RESTARTING");
+    let error: unknown = result.error;
+    while (error instanceof Error && !(error instanceof BadRecordError)) error = error.cause;
+    expect(error).toBeInstanceOf(BadRecordError);
+    expect((error as BadRecordError).code).toBe("BAD_RECORD");
+    expect(result.error?.message).toMatch(
+      /sink "files" rejected a record \(subtask 0, record \d+ after checkpoint \d+\): file sink: the format threw \(cannot format 7\) for record \{"seq":1200\}/,
+    );
+    const before = committedSeqs(join(work, "out"));
+    expect(before.every((s) => s < 1_200)).toBe(true);
+    const latest = await latestRestorePoint(join(work, "chk"), "bad-records");
+    expect(latest).toBeDefined();
+    const fixed = newJob(work, { parallelism: 1, restore: latest as string });
+    expect((await fixed.job.run()).state).toBe("FINISHED");
+    expect(committedSeqs(join(work, "out"))).toEqual(range(0, COUNT));
+    expect(hiddenFiles(join(work, "out"))).toEqual([]);
+  });
+
+  it("skip: every other record once, the skipped ones counted in the metrics", async () => {
+    const work = workDirectory("bad-skip");
+    const { job, metrics } = newJob(work, { format: poisonedFormat, badRecords: { policy: "skip" } });
+    expect((await job.run()).state).toBe("FINISHED");
+    expect(committedSeqs(join(work, "out"))).toEqual(GOOD);
+    expect(await badRecordsMetric(metrics, "skipped")).toBe(BAD.length);
+    expect(await badRecordsMetric(metrics, "dead-lettered")).toBeUndefined();
+  });
+
+  it("dead-letter: the dead-letter files hold each bad record once with its error, the main files every other record once", async () => {
+    const work = workDirectory("bad-dead-letter");
+    const deadLetters = join(work, "dead-letters");
+    const { job, metrics } = newJob(work, {
+      format: poisonedFormat,
+      badRecords: { policy: "dead-letter", deadLetter: { sink: fileSink({ directory: deadLetters }) } },
+    });
+    expect((await job.run()).state).toBe("FINISHED");
+    expect(committedSeqs(join(work, "out"))).toEqual(GOOD);
+    const letters = committedRecords<DeadLetter<Rec>>(deadLetters);
+    expect(letters.map((l) => l.record.seq).sort((a, b) => a - b)).toEqual(BAD);
+    for (const letter of letters) {
+      expect(letter.sink).toBe("files");
+      expect(letter.error.code).toBe("RECORD_REJECTED");
+      expect(letter.error.message).toContain(`the format threw (cannot format ${letter.record.seq})`);
+      expect(letter.position.subtask === 0 || letter.position.subtask === 1).toBe(true);
+    }
+    expect(await badRecordsMetric(metrics, "dead-lettered")).toBe(BAD.length);
+  });
+
+  it("dead-letter: a failover after a pre-commit neither loses nor repeats a dead letter", async () => {
+    const work = workDirectory("bad-dead-letter-failover");
+    const deadLetters = join(work, "dead-letters");
+    const { job, states } = newJob(work, {
+      format: poisonedFormat,
+      badRecords: {
+        policy: "dead-letter",
+        deadLetter: { sink: fileSink({ directory: deadLetters }), uid: "dead-letters" },
+      },
+    });
+    armFault("after-pre-commit@6:throw");
+    expect((await job.run()).state).toBe("FINISHED");
+    expect(states).toContain("RESTARTING");
+    expect(committedSeqs(join(work, "out"))).toEqual(GOOD);
+    const letters = committedRecords<DeadLetter<Rec>>(deadLetters);
+    expect(letters.map((l) => l.record.seq).sort((a, b) => a - b)).toEqual(BAD);
+    expect(hiddenFiles(deadLetters)).toEqual([]);
+  });
+
+  it("a failure that is not a rejected record fails over, even under skip", async () => {
+    const work = workDirectory("bad-target");
+    const { job, states, metrics } = newJob(work, {
+      badRecords: { policy: "skip" },
+      parallelism: 1,
+      wrap: (sink) =>
+        instrumentedSink(sink, {
+          beforeWrite: (r) => {
+            if (r.seq === 500) throw new Error("disk gone");
+          },
+        }),
+    });
+    const result = await job.run();
+    expect(states).toContain("RESTARTING");
+    expect(result.state).toBe("FAILED");
+    expect(result.error?.message).toMatch(/disk gone/);
+    expect(committedSeqs(join(work, "out")).includes(500)).toBe(false);
+    expect(await badRecordsMetric(metrics, "skipped")).toBeUndefined();
+  });
+});
