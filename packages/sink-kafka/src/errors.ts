@@ -3,7 +3,7 @@
  * wrong and what to do, and the cause attached; `instanceof` works across copies of the
  * package through the core's marker brand.
  */
-import { TypedError } from "@berth/core";
+import { RecordRejectedError, TypedError } from "@berth/core";
 
 export type KafkaErrorCode =
   /** An option is missing or out of range. */
@@ -51,4 +51,13 @@ export function messageOf(error: unknown): string {
   return typeof type === "string" && !error.message.includes(type)
     ? `${type}: ${error.message}`
     : error.message;
+}
+
+/**
+ * A record the sink cannot take (`KAFKA_RECORD_INVALID`, `KAFKA_RECORD_TOO_LARGE`), thrown before
+ * anything of it is sent: a bad record, so the job's `badRecords` policy (fail, skip,
+ * dead-letter) applies to it. Every other error of the sink is a target failure.
+ */
+export class KafkaRecordRejectedError extends RecordRejectedError<KafkaErrorCode> {
+  static override readonly marker: string = "berth.sink-kafka/KafkaRecordRejectedError";
 }

@@ -4,7 +4,7 @@
  * at start), an at-least-once mode, a Kafka source reading `read_committed` with its offsets
  * in checkpoint state, and `abortLingeringTransactions` behind `berth kafka abort-lingering`.
  */
-export { KafkaError, type KafkaErrorCode } from "./errors.js";
+export { KafkaError, type KafkaErrorCode, KafkaRecordRejectedError } from "./errors.js";
 export type { KafkaConnectionOptions } from "./kafka-client.js";
 export { KAFKA_COMMITTABLE_VERSION, type KafkaCommittable } from "./kafka-committable.js";
 export { kafkaSink } from "./kafka-sink.js";

@@ -8,11 +8,14 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  BadRecordError,
+  type BadRecordsPolicy,
   CommitFailedPermanentlyError,
   type Committer,
   createLogger,
   Job,
   type JobOptions,
+  type JobState,
   type Json,
   latestRestorePoint,
   Pipeline,
@@ -21,7 +24,7 @@ import {
 } from "@berth/core";
 import { failCheckpointsAfterPreCommit } from "@berth/testkit";
 import { describe, expect, it } from "vitest";
-import { KafkaError } from "./errors.js";
+import { KafkaError, KafkaRecordRejectedError } from "./errors.js";
 import type { KafkaCommittable } from "./kafka-committable.js";
 import { TransactionClient } from "./kafka-internals/index.js";
 import { kafkaSink } from "./kafka-sink.js";
@@ -33,6 +36,7 @@ import {
   range,
   readCommittedMessages,
   readCommittedSeqs,
+  readCommittedValues,
   TEST_BROKERS,
   testKafka,
   uniqueName,
@@ -68,7 +72,12 @@ function sinkOptions(run: Run, overrides: Partial<KafkaSinkOptions<{ seq: number
 function job(
   run: Run,
   sink: Sink<{ seq: number }, Json>,
-  options: { count: number; rate?: number; jobId?: string } & Partial<JobOptions>,
+  options: {
+    count: number;
+    rate?: number;
+    jobId?: string;
+    badRecords?: BadRecordsPolicy<{ seq: number }>;
+  } & Partial<JobOptions>,
 ): Job {
   const pipeline = Pipeline.create({ name: "kafka-sink-it" });
   pipeline
@@ -77,7 +86,12 @@ function job(
       parallelism: 1,
     })
     .map((seq) => ({ seq }), { uid: "to-record" })
-    .sinkTo(sink, { uid: "kafka", parallelism: 2, sinkPrefix: run.prefix });
+    .sinkTo(sink, {
+      uid: "kafka",
+      parallelism: 2,
+      sinkPrefix: run.prefix,
+      ...(options.badRecords ? { badRecords: options.badRecords } : {}),
+    });
   return new Job(pipeline, {
     jobId: options.jobId ?? uniqueName("job"),
     checkpointDirectory: run.checkpoints,
@@ -201,7 +215,7 @@ describe.concurrent("kafka sink", () => {
     expect(await openTransactions(kafka, run.prefix)).toEqual([]);
   }, 60_000);
 
-  it("a poison record (the value serializer throws) fails the job with a typed error; nothing is lost once fixed and restored", async () => {
+  it("a poison record (the value serializer throws) fails the job at once (badRecords fail, the default), naming the sink and the record; nothing is lost once fixed and restored", async () => {
     const run = await newRun("poison");
     const jobId = uniqueName("poison-job");
     const poisoned = kafkaSink(
@@ -212,11 +226,22 @@ describe.concurrent("kafka sink", () => {
         },
       }),
     );
-    const first = await job(run, poisoned, { count: 2_000, rate: 2_000, jobId }).run();
+    const failing = job(run, poisoned, {
+      count: 2_000,
+      rate: 2_000,
+      jobId,
+      restartStrategy: { attempts: 2, delayMs: 10 },
+    });
+    const states: JobState[] = [];
+    failing.on("state", (s: JobState) => states.push(s));
+    const first = await failing.run();
     expect(first.state).toBe("FAILED");
-    const error = withCode(first.error, "KAFKA_RECORD_INVALID");
-    expect(error?.message).toMatch(
-      /the value serializer threw \(cannot serialize 1200\) for record \{"seq":1200\}/,
+    // No restart loop: every restart would meet the same record again.
+    expect(states).not.toContain("RESTARTING");
+    expect(withCode(first.error, "BAD_RECORD")).toBeInstanceOf(BadRecordError);
+    expect(withCode(first.error, "KAFKA_RECORD_INVALID")).toBeInstanceOf(KafkaRecordRejectedError);
+    expect(first.error?.message).toMatch(
+      /sink "kafka" rejected a record \(subtask \d, record \d+ after checkpoint \d+\): kafka sink: the value serializer threw \(cannot serialize 1200\) for record \{"seq":1200\}/,
     );
     const before = await readCommittedSeqs(kafka, run.topic);
     expect(diffSeqs(before, range(0, 2_000)).duplicated).toEqual([]);
@@ -236,6 +261,92 @@ describe.concurrent("kafka sink", () => {
       unexpected: [],
     });
     expect(await openTransactions(kafka, run.prefix)).toEqual([]);
+  });
+
+  const isBad = (seq: number) => seq % 100 === 7;
+  const poisonedValue = (r: { seq: number }) => {
+    if (isBad(r.seq)) throw new Error(`cannot serialize ${r.seq}`);
+    return JSON.stringify(r);
+  };
+
+  it("badRecords skip: the topic holds every other record exactly once; each skipped record is counted", async () => {
+    const run = await newRun("skip");
+    const skipping = job(run, kafkaSink(sinkOptions(run, { value: poisonedValue })), {
+      count: 2_000,
+      rate: 4_000,
+      badRecords: { policy: "skip" },
+    });
+    const skipped: string[] = [];
+    skipping.on("bad-record", (uid: string, outcome: string) => skipped.push(`${uid}:${outcome}`));
+    expect((await skipping.run()).state).toBe("FINISHED");
+    const bad = range(0, 2_000).filter(isBad);
+    expect(
+      diffSeqs(
+        await readCommittedSeqs(kafka, run.topic),
+        range(0, 2_000).filter((n) => !isBad(n)),
+      ),
+    ).toEqual({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+    });
+    expect(skipped).toEqual(bad.map(() => "kafka:skipped"));
+    expect(await openTransactions(kafka, run.prefix)).toEqual([]);
+  });
+
+  it("badRecords dead-letter: a dead-letter topic holds each rejected record once with its error, the topic every other record once", async () => {
+    const run = await newRun("dead-letter");
+    const deadLetters = await newRun("dead-letters", 1);
+    const dlq = kafkaSink<{ record: { seq: number } }>({
+      brokers: TEST_BROKERS,
+      topic: deadLetters.topic,
+      value: (letter) => JSON.stringify(letter),
+    });
+    const result = await job(run, kafkaSink(sinkOptions(run, { value: poisonedValue })), {
+      count: 2_000,
+      rate: 4_000,
+      badRecords: {
+        policy: "dead-letter",
+        deadLetter: { sink: dlq as Sink<unknown, Json>, uid: "kafka-dlq", sinkPrefix: deadLetters.prefix },
+      },
+    }).run();
+    expect(result.state).toBe("FINISHED");
+    expect(
+      diffSeqs(
+        await readCommittedSeqs(kafka, run.topic),
+        range(0, 2_000).filter((n) => !isBad(n)),
+      ),
+    ).toEqual({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+    });
+    const letters = (await readCommittedValues(kafka, deadLetters.topic)).map(
+      (v) =>
+        JSON.parse(v.toString()) as {
+          sink: string;
+          error: { code: string; message: string };
+          record: { seq: number };
+        },
+    );
+    expect(
+      diffSeqs(
+        letters.map((l) => l.record.seq),
+        range(0, 2_000).filter(isBad),
+      ),
+    ).toEqual({
+      missing: [],
+      duplicated: [],
+      unexpected: [],
+    });
+    for (const letter of letters) {
+      expect(letter.sink).toBe("kafka");
+      expect(letter.error.code).toBe("KAFKA_RECORD_INVALID");
+      expect(letter.error.message).toContain(
+        `the value serializer threw (cannot serialize ${letter.record.seq})`,
+      );
+    }
+    expect(await openTransactions(kafka, deadLetters.prefix)).toEqual([]);
   });
 
   it("a record larger than maxRecordBytes fails the job with KAFKA_RECORD_TOO_LARGE before it is sent", async () => {

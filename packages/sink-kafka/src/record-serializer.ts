@@ -1,11 +1,13 @@
 /**
  * Turns a record into a Kafka message with the sink's serializers, and checks it: a
  * serializer that throws or returns something Kafka cannot carry, or a record larger than
- * `maxRecordBytes`, fails with a typed error naming the record — before anything of it is
- * sent, so the transaction it would have joined is never pre-committed.
+ * `maxRecordBytes`, is a bad record: a {@link KafkaRecordRejectedError} naming the record, thrown
+ * before anything of it is sent, so the writer goes on with the next record when the job's
+ * `badRecords` policy skips or dead-letters it.
  */
+import { previewRecord as preview } from "@berth/core";
 import type { IHeaders } from "kafkajs";
-import { KafkaError, messageOf } from "./errors.js";
+import { KafkaRecordRejectedError, messageOf } from "./errors.js";
 import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";
 
 export interface SerializedRecord {
@@ -20,16 +22,6 @@ export interface SerializedRecord {
   readonly bytes: number;
 }
 
-function preview(record: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(record) ?? String(record);
-  } catch {
-    text = String(record);
-  }
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
 function size(value: Buffer | string | null | undefined): number {
   if (value === null || value === undefined) return 0;
   return typeof value === "string" ? Buffer.byteLength(value) : value.length;
@@ -42,9 +34,9 @@ function isPayload(value: unknown): value is Buffer | string | null {
 export function recordSerializer<T>(options: ResolvedKafkaSinkOptions<T>): (record: T) => SerializedRecord {
   const { topic, key, value, headers, timestamp, maxRecordBytes } = options;
   const invalid = (what: string, record: T, detail: string, cause?: unknown): never => {
-    throw new KafkaError(
+    throw new KafkaRecordRejectedError(
       "KAFKA_RECORD_INVALID",
-      `kafka sink: the ${what} serializer ${detail} for record ${preview(record)}; fix the serializer or filter such records out before the sink. Nothing of the open transaction was committed; restore from the latest checkpoint once fixed`,
+      `kafka sink: the ${what} serializer ${detail} for record ${preview(record)}; fix the serializer or filter such records out before the sink`,
       cause === undefined ? undefined : { cause },
     );
   };
@@ -91,9 +83,9 @@ export function recordSerializer<T>(options: ResolvedKafkaSinkOptions<T>): (reco
       }
     }
     if (bytes > maxRecordBytes) {
-      throw new KafkaError(
+      throw new KafkaRecordRejectedError(
         "KAFKA_RECORD_TOO_LARGE",
-        `kafka sink: a record of ${bytes} bytes (key + value + headers) exceeds maxRecordBytes ${maxRecordBytes}: ${preview(record)}. Raise maxRecordBytes together with the topic's max.message.bytes, or split or filter such records before the sink. Nothing of the open transaction was committed; restore from the latest checkpoint once fixed`,
+        `kafka sink: a record of ${bytes} bytes (key + value + headers) exceeds maxRecordBytes ${maxRecordBytes}: ${preview(record)}. Raise maxRecordBytes together with the topic's max.message.bytes, or split or filter such records before the sink`,
       );
     }
     return { topic: t, message, bytes };
