@@ -7,6 +7,11 @@
 export { KafkaError, type KafkaErrorCode, KafkaRecordRejectedError } from "./errors.js";
 export type { KafkaConnectionOptions } from "./kafka-client.js";
 export { KAFKA_COMMITTABLE_VERSION, type KafkaCommittable } from "./kafka-committable.js";
+export {
+  abortLingeringTransactions,
+  type LingeringCleanupOptions,
+  type LingeringCleanupReport,
+} from "./kafka-lingering.js";
 export { kafkaSink } from "./kafka-sink.js";
 export {
   type DeliveryGuarantee,
@@ -15,11 +20,6 @@ export {
   type KafkaSinkOptions,
 } from "./kafka-sink-options.js";
 export type { KafkaWriterState } from "./kafka-writer-state.js";
-export {
-  abortLingeringTransactions,
-  type LingeringCleanupOptions,
-  type LingeringCleanupReport,
-} from "./lingering-transactions.js";
 export { kafkaSource } from "./source/kafka-source.js";
 export type { KafkaSourceMessage, KafkaSourceOptions } from "./source/kafka-source-options.js";
 export type { KafkaSplit } from "./source/kafka-split.js";

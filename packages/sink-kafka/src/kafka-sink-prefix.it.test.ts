@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
 import { describe, expect, it } from "vitest";
 import { TransactionalProducer, TransactionClient } from "./kafka-internals/index.js";
+import { abortLingeringTransactions } from "./kafka-lingering.js";
 import { kafkaSink } from "./kafka-sink.js";
-import { abortLingeringTransactions } from "./lingering-transactions.js";
 import {
   createTopic,
   openTransactions,

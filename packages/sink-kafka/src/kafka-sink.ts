@@ -2,7 +2,7 @@
  * The Kafka sink (Flink's KafkaSink): only wiring. The writer owns transactions
  * (kafka-writer.ts), the committer commits them on its own connections
  * (kafka-committer.ts), and lingering transactions of earlier runs are aborted at every start
- * (lingering-transactions.ts).
+ * (kafka-lingering.ts).
  */
 import type { Sink } from "@berth/core";
 import type { Kafka } from "kafkajs";
@@ -12,11 +12,11 @@ import { createKafka } from "./kafka-client.js";
 import { type KafkaCommittable, kafkaCommittableCodec } from "./kafka-committable.js";
 import { KafkaCommitter } from "./kafka-committer.js";
 import { TransactionClient } from "./kafka-internals/index.js";
+import { abortLingeringTransactions } from "./kafka-lingering.js";
 import { type KafkaSinkOptions, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
 import { validateKafkaSink } from "./kafka-sink-validation.js";
 import { KafkaWriter } from "./kafka-writer.js";
 import { type KafkaWriterState, kafkaWriterStateCodec } from "./kafka-writer-state.js";
-import { abortLingeringTransactions } from "./lingering-transactions.js";
 
 /**
  * An exactly-once (or at-least-once) Kafka sink:

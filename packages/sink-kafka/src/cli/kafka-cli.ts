@@ -12,8 +12,8 @@ import { parseArgs } from "node:util";
 import { KafkaError, messageOf } from "../errors.js";
 import { brokerList, createKafka } from "../kafka-client.js";
 import { TransactionClient } from "../kafka-internals/index.js";
+import { abortLingeringTransactions } from "../kafka-lingering.js";
 import { KAFKA_SINK_DEFAULTS } from "../kafka-sink-options.js";
-import { abortLingeringTransactions } from "../lingering-transactions.js";
 
 export interface CliOutput {
   out(line: string): void;
