@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fileSink, fileSinkPrefixLock } from "./file-sink/file-sink.js";
+import { fileSink } from "./file-sink/file-sink.js";
+import { fileSinkPrefixLock } from "./file-sink/internal/prefix-claim.js";
 import { Job } from "./job.js";
 import { JobIdInUseError } from "./locks/job-id-lock.js";
 import { Pipeline } from "./pipeline/pipeline.js";
