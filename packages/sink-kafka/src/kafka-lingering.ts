@@ -14,9 +14,13 @@
  * Used by the sink at every start (after the restored committables were committed) and by
  * `berth kafka abort-lingering`.
  */
-import { SinkNames } from "@berth/core";
+import { type RecoverContext, SinkNames } from "@berth/core";
+import type { Kafka } from "kafkajs";
 import { messageOf } from "./errors.js";
-import type { TransactionClient } from "./kafka-internals/index.js";
+import type { KafkaCommittable } from "./kafka-committable.js";
+import { TransactionClient } from "./kafka-internals/index.js";
+import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";
+import type { KafkaWriterState } from "./kafka-writer-state.js";
 
 export interface LingeringCleanupOptions {
   readonly prefix: string;
@@ -100,4 +104,42 @@ export async function abortLingeringTransactions(
     });
   }
   return { open: sorted, aborted: aborted.sort(), probed: probes.length, listed };
+}
+
+/**
+ * The sink's `abortLingering`: which slots may hold transactions — up to this run's
+ * maxPoolSize (the pool grows while checkpoints fail, ADR 0008), and the pool of the run that
+ * wrote the restored state (a smaller pool now leaves ids no run uses). The subtasks to look
+ * at — this run's and vanished ones — come from the core's lingering scope.
+ */
+export async function abortKafkaLingering(
+  context: RecoverContext<KafkaCommittable, KafkaWriterState>,
+  kafka: Kafka,
+  options: Pick<ResolvedKafkaSinkOptions<unknown>, "maxPoolSize" | "transactionTimeoutMs">,
+): Promise<void> {
+  let poolSize = options.maxPoolSize;
+  for (const state of context.restoredWriterStates) poolSize = Math.max(poolSize, state.poolSize);
+  for (const c of context.restoredCommittables) {
+    const slot = context.names.parsePooled(c.transactionalId)?.slot;
+    if (slot !== undefined) poolSize = Math.max(poolSize, slot + 1);
+  }
+  const transactions = TransactionClient.create(kafka);
+  try {
+    const report = await abortLingeringTransactions(transactions, {
+      prefix: context.sinkPrefix,
+      isLingering: context.lingering.isLingering,
+      maxSubtasks: context.lingering.subtasks,
+      poolSize,
+      transactionTimeoutMs: options.transactionTimeoutMs,
+      log: (message, fields) => context.log.info(message, fields),
+    });
+    if (report.aborted.length > 0) {
+      context.log.info(`kafka sink: aborted ${report.aborted.length} lingering transaction(s)`, {
+        prefix: context.sinkPrefix,
+        transactionalIds: report.aborted,
+      });
+    }
+  } finally {
+    await transactions.close();
+  }
 }

@@ -12,7 +12,7 @@ import { createKafka } from "./kafka-client.js";
 import { type KafkaCommittable, kafkaCommittableCodec } from "./kafka-committable.js";
 import { KafkaCommitter } from "./kafka-committer.js";
 import { TransactionClient } from "./kafka-internals/index.js";
-import { abortLingeringTransactions } from "./kafka-lingering.js";
+import { abortKafkaLingering } from "./kafka-lingering.js";
 import { type KafkaSinkOptions, resolveKafkaSinkOptions } from "./kafka-sink-options.js";
 import { validateKafkaSink } from "./kafka-sink-validation.js";
 import { KafkaWriter } from "./kafka-writer.js";
@@ -69,35 +69,7 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): Sink<T, KafkaCommitt
     async abortLingering(context) {
       for (const message of warnings.splice(0)) context.log.warn(message);
       if (!exactlyOnce) return;
-      // Which slots may hold transactions: up to this run's maxPoolSize (the pool grows while
-      // checkpoints fail, ADR 0008), and the pool of the run that wrote the restored state (a
-      // smaller pool now leaves ids no run uses). The subtasks to look at — this run's and
-      // vanished ones — come from the core's lingering scope.
-      let poolSize = resolved.maxPoolSize;
-      for (const state of context.restoredWriterStates) poolSize = Math.max(poolSize, state.poolSize);
-      for (const c of context.restoredCommittables) {
-        const slot = context.names.parsePooled(c.transactionalId)?.slot;
-        if (slot !== undefined) poolSize = Math.max(poolSize, slot + 1);
-      }
-      const transactions = TransactionClient.create(client());
-      try {
-        const report = await abortLingeringTransactions(transactions, {
-          prefix: context.sinkPrefix,
-          isLingering: context.lingering.isLingering,
-          maxSubtasks: context.lingering.subtasks,
-          poolSize,
-          transactionTimeoutMs: resolved.transactionTimeoutMs,
-          log: (message, fields) => context.log.info(message, fields),
-        });
-        if (report.aborted.length > 0) {
-          context.log.info(`kafka sink: aborted ${report.aborted.length} lingering transaction(s)`, {
-            prefix: context.sinkPrefix,
-            transactionalIds: report.aborted,
-          });
-        }
-      } finally {
-        await transactions.close();
-      }
+      await abortKafkaLingering(context, client(), resolved);
     },
   };
 }
