@@ -29,11 +29,8 @@ import { BerthError, CommitFailedPermanentlyError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
 import type { Pipeline, SinkVertex, Vertex } from "../pipeline/pipeline.js";
 import { redactSecrets } from "../redact.js";
-import { type CommitSettings, commitWithRetry, describeCommittable } from "../sink/commit-with-retry.js";
-import { lingeringScope } from "../sink/lingering-scope.js";
 import { SinkNames } from "../sink/names.js";
 import type { Committer, Json, SinkContext, SinkLog } from "../sink/sink.js";
-import { SinkOperator } from "../sink/sink-operator.js";
 import {
   checkDistinctPrefixes,
   checkNamesFit,
@@ -45,11 +42,14 @@ import { type KeyGroupRange, keyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
 import { BadRecordHandler, type BadRecordOutcome } from "./bad-records.js";
 import { Channel } from "./channel.js";
+import { type CommitSettings, commitWithRetry, describeCommittable } from "./commit-with-retry.js";
 import { InputGate } from "./input-gate.js";
+import { lingeringScope } from "./lingering-scope.js";
 import type { Output, StreamOperator } from "./operator.js";
 import type { PrefixClaims } from "./prefix-claims.js";
 import { parseRestoredSinkValues, type RestoredSinkValues } from "./restored-sink-values.js";
 import { RoutingOutput } from "./routing-output.js";
+import { SinkOperator } from "./sink-operator.js";
 import type { StreamElement } from "./stream-element.js";
 import { OperatorSubtask, SourceSubtask } from "./subtask.js";
 import { SubtaskFailedError } from "./subtask-failed-error.js";

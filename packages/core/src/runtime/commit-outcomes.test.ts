@@ -14,6 +14,9 @@ import { fileSink } from "../file-sink/file-sink.js";
 import { Job, type JobOptions, type JobState } from "../job.js";
 import type { Logger } from "../logger.js";
 import { Pipeline } from "../pipeline/pipeline.js";
+import { CommitOutcomes } from "../sink/commit-outcome.js";
+import { SinkNames } from "../sink/names.js";
+import type { SinkContext, SinkWriterContext } from "../sink/sink.js";
 import { sequenceSource } from "../source/sequence-source.js";
 import {
   committedFiles,
@@ -27,9 +30,6 @@ import {
   waitFor,
   workDirectory,
 } from "../test-support.js";
-import { CommitOutcomes } from "./commit-outcome.js";
-import { SinkNames } from "./names.js";
-import type { SinkContext, SinkWriterContext } from "./sink.js";
 
 type Hooks = SinkHooks<{ seq: number }, FileCommittable>;
 

@@ -7,8 +7,8 @@
 import pRetry, { AbortError } from "p-retry";
 import type { StoredCommittable } from "../checkpoint/metadata.js";
 import { BerthError, CommitFailedPermanentlyError, errorMessage } from "../errors.js";
-import type { CommitOutcome } from "./commit-outcome.js";
-import type { Committer, Json, SinkLog } from "./sink.js";
+import type { CommitOutcome } from "../sink/commit-outcome.js";
+import type { Committer, Json, SinkLog } from "../sink/sink.js";
 
 /** Carries a *retry later* outcome through p-retry; never leaves this module. */
 class RetryLater extends BerthError {

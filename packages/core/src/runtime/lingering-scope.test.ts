@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { SinkNames } from "../sink/names.js";
 import { lingeringScope } from "./lingering-scope.js";
-import { SinkNames } from "./names.js";
 
 const names = new SinkNames("p");
 const attempt = (subtask: number, checkpointId: number) =>

@@ -9,11 +9,11 @@
 import type { StoredCommittable } from "../checkpoint/metadata.js";
 import { BerthError } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
-import type { BadRecordHandler } from "../runtime/bad-records.js";
-import type { OperatorContext, OperatorSnapshot, Output, StreamOperator } from "../runtime/operator.js";
-import type { BarrierOptions } from "../runtime/stream-element.js";
+import type { Committer, Json, Sink, SinkContext, SinkWriter } from "../sink/sink.js";
+import type { BadRecordHandler } from "./bad-records.js";
 import { type CommitSettings, commitWithRetry } from "./commit-with-retry.js";
-import type { Committer, Json, Sink, SinkContext, SinkWriter } from "./sink.js";
+import type { OperatorContext, OperatorSnapshot, Output, StreamOperator } from "./operator.js";
+import type { BarrierOptions } from "./stream-element.js";
 
 export interface SinkOperatorSnapshot extends OperatorSnapshot {
   readonly committables: StoredCommittable[];
