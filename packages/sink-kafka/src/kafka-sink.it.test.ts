@@ -13,6 +13,7 @@ import {
   CommitFailedPermanentlyError,
   type Committer,
   createLogger,
+  type DeadLetter,
   Job,
   type JobOptions,
   type JobState,
@@ -297,7 +298,7 @@ describe.concurrent("kafka sink", () => {
   it("badRecords dead-letter: a dead-letter topic holds each rejected record once with its error, the topic every other record once", async () => {
     const run = await newRun("dead-letter");
     const deadLetters = await newRun("dead-letters", 1);
-    const dlq = kafkaSink<{ record: { seq: number } }>({
+    const dlq = kafkaSink<DeadLetter<{ seq: number }>>({
       brokers: TEST_BROKERS,
       topic: deadLetters.topic,
       value: (letter) => JSON.stringify(letter),
@@ -307,7 +308,7 @@ describe.concurrent("kafka sink", () => {
       rate: 4_000,
       badRecords: {
         policy: "dead-letter",
-        deadLetter: { sink: dlq as Sink<unknown, Json>, uid: "kafka-dlq", sinkPrefix: deadLetters.prefix },
+        deadLetter: { sink: dlq, uid: "kafka-dlq", sinkPrefix: deadLetters.prefix },
       },
     }).run();
     expect(result.state).toBe("FINISHED");

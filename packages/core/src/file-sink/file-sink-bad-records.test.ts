@@ -84,30 +84,40 @@ async function badRecordsMetric(metrics: Registry, outcome: string): Promise<num
 }
 
 describe("bad records on the file sink", () => {
-  it("fail (default): the job fails at once naming the sink and the record; fixed and restored, every record once", async () => {
-    const work = workDirectory("bad-fail");
-    const poisoned = (r: Rec) => (r.seq === 1_200 ? poisonedFormat({ seq: 7 }) : JSON.stringify(r));
-    const first = newJob(work, { format: poisoned, parallelism: 1 });
-    const result = await first.job.run();
-    expect(result.state).toBe("FAILED");
-    // No restart loop: every restart would meet the same record again.
-    expect(first.states).not.toContain("RESTARTING");
-    let error: unknown = result.error;
-    while (error instanceof Error && !(error instanceof BadRecordError)) error = error.cause;
-    expect(error).toBeInstanceOf(BadRecordError);
-    expect((error as BadRecordError).code).toBe("BAD_RECORD");
-    expect(result.error?.message).toMatch(
-      /sink "files" rejected a record \(subtask 0, record \d+ after checkpoint \d+\): file sink: the format threw \(cannot format 7\) for record \{"seq":1200\}/,
-    );
-    const before = committedSeqs(join(work, "out"));
-    expect(before.every((s) => s < 1_200)).toBe(true);
-    const latest = await latestRestorePoint(join(work, "chk"), "bad-records");
-    expect(latest).toBeDefined();
-    const fixed = newJob(work, { parallelism: 1, restore: latest as string });
-    expect((await fixed.job.run()).state).toBe("FINISHED");
-    expect(committedSeqs(join(work, "out"))).toEqual(range(0, COUNT));
-    expect(hiddenFiles(join(work, "out"))).toEqual([]);
-  });
+  it.each([
+    ["with the format fixed", "fixed", range(0, COUNT)],
+    ["skipping the record", "skip", range(0, COUNT).filter((n) => n !== 1_200)],
+  ] as const)(
+    "fail (default): the job fails at once naming the sink and the record; restored %s, nothing after it is lost",
+    async (_, restoreWith, expected) => {
+      const work = workDirectory("bad-fail");
+      const poisoned = (r: Rec) => (r.seq === 1_200 ? poisonedFormat({ seq: 7 }) : JSON.stringify(r));
+      const first = newJob(work, { format: poisoned, parallelism: 1 });
+      const result = await first.job.run();
+      expect(result.state).toBe("FAILED");
+      // No restart loop: every restart would meet the same record again.
+      expect(first.states).not.toContain("RESTARTING");
+      let error: unknown = result.error;
+      while (error instanceof Error && !(error instanceof BadRecordError)) error = error.cause;
+      expect(error).toBeInstanceOf(BadRecordError);
+      expect((error as BadRecordError).code).toBe("BAD_RECORD");
+      expect(result.error?.message).toMatch(
+        /sink "files" rejected a record \(subtask 0, record \d+ after checkpoint \d+\): file sink: the format threw \(cannot format 7\) for record \{"seq":1200\}/,
+      );
+      const before = committedSeqs(join(work, "out"));
+      expect(before.every((s) => s < 1_200)).toBe(true);
+      const latest = await latestRestorePoint(join(work, "chk"), "bad-records");
+      expect(latest).toBeDefined();
+      const restored = newJob(work, {
+        parallelism: 1,
+        restore: latest as string,
+        ...(restoreWith === "skip" ? { format: poisoned, badRecords: { policy: "skip" } } : {}),
+      });
+      expect((await restored.job.run()).state).toBe("FINISHED");
+      expect(committedSeqs(join(work, "out"))).toEqual(expected);
+      expect(hiddenFiles(join(work, "out"))).toEqual([]);
+    },
+  );
 
   it("skip: every other record once, the skipped ones counted in the metrics", async () => {
     const work = workDirectory("bad-skip");
