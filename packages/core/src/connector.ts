@@ -2,8 +2,8 @@
  * @berth/core/connector — the two-phase-commit sink contract, for connector authors
  * (docs/writing-a-sink.md). Everything a sink implements or calls is here: the `Sink`,
  * `SinkWriter` and `Committer` interfaces, commit outcomes, versioned codecs, the one naming
- * helper, the lingering scope, prefix ownership, the options schema helpers and the typed
- * error base. Nothing here runs a job: building and running pipelines is `@berth/core`,
+ * helper, the lingering scope, prefix ownership, the options schema helpers, the typed
+ * error base and the bad-record error a writer throws for a record it cannot take. Nothing here runs a job: building and running pipelines is `@berth/core`,
  * test hooks are `@berth/core/testing`.
  */
 export { BerthError, type BerthErrorCode, TypedError } from "./errors.js";
@@ -19,6 +19,7 @@ export {
   SinkNames,
 } from "./sink/names.js";
 export { type PrefixClaim, type PrefixClaimContext, SinkPrefixInUseError } from "./sink/prefix-ownership.js";
+export { previewRecord, RecordRejectedError } from "./sink/record-rejected.js";
 export type {
   Committer,
   Json,
