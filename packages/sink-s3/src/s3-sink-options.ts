@@ -7,6 +7,7 @@ import {
 import { type DeliveryGuarantee, deliveryGuaranteeOption, functionOption, parseOptions } from "@berth/core";
 import { z } from "zod";
 import { S3SinkError } from "./errors.js";
+import type { PartitionValues } from "./internal/partitions.js";
 import { csv, jsonLines, type RecordFormat } from "./internal/record-format.js";
 
 /** What S3 passes through to CreateMultipartUpload: storage class, encryption, ACL, tags, content headers. */
@@ -48,6 +49,14 @@ export interface S3SinkOptions<T> {
    * Default: JSON Lines.
    */
   readonly csv?: { readonly columns: readonly string[]; readonly header?: boolean };
+  /**
+   * Hive-style partition folders under the base: the record's partition values, in order, e.g.
+   * `(r) => ({ dt: r.time.slice(0, 10), hour: r.time.slice(11, 13) })` gives
+   * `<base>/dt=2026-12-01/hour=13/…` (event time or any field). Names and values are escaped by
+   * Hive's rules. Each transaction writes one object per partition it saw. A record whose key
+   * would exceed 1024 bytes fails the job (`S3_KEY_TOO_LONG`). Default: no partitions.
+   */
+  readonly partitionBy?: (record: T) => PartitionValues;
   /** Gzip each object (extension `.jsonl.gz`, `.csv.gz`). Default false. */
   readonly gzip?: boolean;
   /**
@@ -93,6 +102,7 @@ export interface ResolvedS3SinkOptions<T> {
   readonly base: string;
   readonly client: S3ClientConfig;
   readonly format: RecordFormat<T>;
+  readonly partitionBy?: (record: T) => PartitionValues;
   readonly gzip: boolean;
   readonly partSizeBytes: number;
   readonly uploadConcurrency: number;
@@ -134,6 +144,7 @@ const s3SinkOptions = z
       .object({ columns: z.array(z.string().min(1)).min(1), header: z.boolean().default(true) })
       .strict()
       .optional(),
+    partitionBy: functionOption<(record: never) => PartitionValues>().optional(),
     gzip: z.boolean().default(false),
     partSizeBytes: z.number().int().min(MIN_PART_BYTES).max(MAX_PART_BYTES).default(MIN_PART_BYTES),
     uploadConcurrency: z.number().int().min(1).max(64).default(2),
@@ -165,6 +176,7 @@ export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3Si
       responseChecksumValidation: "WHEN_REQUIRED",
       ...parsed.client,
     },
+    partitionBy: parsed.partitionBy as ((record: T) => PartitionValues) | undefined,
     format: parsed.csv ? csv<T>(parsed.csv.columns, parsed.csv.header) : jsonLines<T>(serializer),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Ownership of the sink prefix at the target: while one job holds the prefix's lease object, a
  * second job on the same bucket, base and prefix is refused at start — before its lingering
- * cleanup could abort the first job's open upload — and the first job finishes exactly once.
+ * cleanup could abort the first job's pre-committed uploads — and the first job finishes exactly once.
  * Objects and uploads are read with the S3 SDK alone.
  */
 import { mkdtempSync } from "node:fs";
@@ -14,6 +14,7 @@ import { s3Sink } from "./s3-sink.js";
 import {
   committedSeqs,
   freshLocation,
+  listObjects,
   openUploads,
   range,
   type S3Location,
@@ -46,10 +47,9 @@ describe("s3 sink prefix ownership", () => {
     const at = await freshLocation(client, "ownership");
     const first = job(at, "first");
     const run = first.run();
-    // Wait (bounded) until the first job has an upload open under the prefix.
-    for (let i = 0; i < 400 && (await openUploads(client, at, "owned")).length === 0; i++) await sleep(25);
-    const open = await openUploads(client, at, "owned");
-    expect(open.length).toBeGreaterThan(0);
+    // Wait (bounded) until the first job has committed objects under the prefix.
+    for (let i = 0; i < 400 && (await listObjects(client, at)).length < 2; i++) await sleep(25);
+    expect((await listObjects(client, at)).length).toBeGreaterThanOrEqual(2);
 
     const refused = await job(at, "second").run();
     expect(refused.state).toBe("FAILED");
@@ -59,7 +59,7 @@ describe("s3 sink prefix ownership", () => {
         `^sink prefix owned is in use: job first \\(sink s3, pid ${process.pid} on .*\\) holds s3://${at.bucket}/\\.berth/leases/${at.base}/owned; stop that job first`,
       ),
     );
-    // Its lingering cleanup never ran: the first job's uploads are open or committed, none aborted.
+    // Refused before anything ran: the first job goes on, and finishes every record once.
     expect(first.state).toBe("RUNNING");
 
     await first.stop({ drain: false });

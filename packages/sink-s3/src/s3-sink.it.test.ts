@@ -247,6 +247,62 @@ describe("s3 sink objects", () => {
     expect(await listObjects(client, { endpoint: "", bucket: TEST_BUCKET, base: "long" })).toEqual([]);
   });
 
+  it("partitioned: each record lands once in its Hive-style folder; a key over 1024 bytes fails the job naming the record", async () => {
+    const at = await freshLocation(client, "partitions");
+    const day = (seq: number) => `2026-12-0${1 + (seq % 3)}`;
+    const pipeline = Pipeline.create({ name: "s3-partitions" });
+    pipeline
+      .source(sequenceSource({ count: 3000, ratePerSecond: 3000 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(
+        s3Sink<{ seq: number }>({
+          bucket: at.bucket,
+          base: at.base,
+          client: testClientConfig(),
+          partitionBy: (r) => ({ dt: day(r.seq), "odd/even": r.seq % 2 ? "odd" : "even" }),
+        }),
+        { uid: "s3", sinkPrefix: "parts" },
+      );
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-parts-")), "chk"),
+      checkpointIntervalMs: 100,
+    }).run();
+    expect(result.state, result.error?.message).toBe("FINISHED");
+    const seqs: number[] = [];
+    for (const { key } of await listObjects(client, at)) {
+      const folder = /^.*\/(dt=[^/]+)\/(odd%2Feven=[^/]+)\/parts-0-[0-9a-f]{8}-\d+-\d+\.jsonl$/.exec(key);
+      expect(folder, key).not.toBeNull();
+      for (const line of (await readObject(client, at.bucket, key)).toString().split("\n").filter(Boolean)) {
+        const { seq } = JSON.parse(line) as { seq: number };
+        expect(`${folder?.[1]}/${folder?.[2]}`).toBe(`dt=${day(seq)}/odd%2Feven=${seq % 2 ? "odd" : "even"}`);
+        seqs.push(seq);
+      }
+    }
+    expect(sorted(seqs)).toEqual(range(0, 3000));
+
+    const long = Pipeline.create({ name: "s3-long-partition" });
+    long
+      .source(sequenceSource({ count: 10 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(
+        s3Sink<{ seq: number }>({
+          bucket: at.bucket,
+          base: at.base,
+          client: testClientConfig(),
+          partitionBy: (r) => ({ k: r.seq === 7 ? "v".repeat(1100) : "short" }),
+        }),
+        { uid: "s3", sinkPrefix: "long" },
+      );
+    const failed = await new Job(long, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-longpart-")), "chk"),
+      checkpointIntervalMs: 100,
+      restartStrategy: { attempts: 0, delayMs: 0 },
+    }).run();
+    expect(failed.state).toBe("FAILED");
+    const messages = [failed.error?.message, (failed.error?.cause as Error | undefined)?.message].join(" | ");
+    expect(messages).toMatch(/record \{"seq":7\} would go to a key of \d+ bytes, over S3's 1024/);
+  });
+
   it("a checkpoint without records writes no object", async () => {
     const at = await freshLocation(client, "empty-checkpoints");
     // 8 records over about 2 s, a checkpoint every 50 ms: most checkpoints see no record.

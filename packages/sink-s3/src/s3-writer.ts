@@ -1,6 +1,6 @@
 /**
- * Writes a subtask's transaction into one multipart upload (on-checkpoint rolling: each
- * pre-commit completes the current object). Serialized records are buffered; every
+ * Writes a subtask's transaction into one multipart upload per partition (on-checkpoint
+ * rolling: each pre-commit completes the transaction's objects). Serialized records are buffered; every
  * `partSizeBytes` becomes a part uploaded in the background, at most `uploadConcurrency` at a
  * time (`write` waits beyond that, so memory stays bounded). The barrier's flush uploads the
  * rest as the last part; the object stays invisible until the committer completes the upload.
@@ -16,7 +16,8 @@ import {
 } from "@aws-sdk/client-s3";
 import type { SinkWriter, SinkWriterContext } from "@berth/core";
 import { describeS3Error, S3SinkError } from "./errors.js";
-import type { ObjectKeys } from "./internal/object-keys.js";
+import { MAX_KEY_BYTES, type ObjectKeys } from "./internal/object-keys.js";
+import { partitionPath } from "./internal/partitions.js";
 import { withRetry } from "./internal/retry.js";
 import {
   describeS3Committable,
@@ -47,9 +48,10 @@ interface OpenObject {
 }
 
 export class S3Writer<T> implements SinkWriter<T, S3Committable> {
-  private current: OpenObject | undefined;
-  /** The object the last flush finished, returned by the next prepareCommit. */
-  private finished: S3Committable | undefined;
+  /** The current transaction's open objects, by partition path ("" without partitions). */
+  private current = new Map<string, OpenObject>();
+  /** Objects the last flush finished, returned by the next prepareCommit. */
+  private finished: S3Committable[] = [];
 
   constructor(
     private readonly context: SinkWriterContext,
@@ -60,7 +62,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
 
   write(record: T): void | Promise<void> {
     const line = this.serialize(record);
-    const object = this.open();
+    const object = this.open(record);
     object.records += 1;
     if (object.gzip) {
       // Compressed bytes arrive asynchronously through the stream's "data" events.
@@ -72,9 +74,12 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
   }
 
   async flush(): Promise<void> {
-    const object = this.current;
-    if (!object) return;
-    this.current = undefined;
+    const objects = [...this.current.values()];
+    this.current = new Map();
+    for (const object of objects) this.finished.push(await this.finish(object));
+  }
+
+  private async finish(object: OpenObject): Promise<S3Committable> {
     if (object.gzip) {
       const ended = once(object.gzip, "end");
       object.gzip.end();
@@ -84,7 +89,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
     if (object.bufferedBytes > 0 || object.parts.length + object.uploading.length === 0)
       this.startPart(object);
     while (object.uploading.length > 0) object.parts.push(await this.nextUpload(object));
-    this.finished = {
+    return {
       bucket: this.options.bucket,
       key: object.key,
       uploadId: await (object.uploadId as Promise<string>),
@@ -99,16 +104,21 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
   async prepareCommit(): Promise<S3Committable[]> {
     await this.flush();
     const finished = this.finished;
-    this.finished = undefined;
-    return finished ? [finished] : [];
+    this.finished = [];
+    return finished;
   }
 
   async close(): Promise<void> {
-    const object = this.current;
-    this.current = undefined;
-    object?.gzip?.destroy();
-    const uploadId = await object?.uploadId?.catch(() => undefined);
-    if (object && uploadId) {
+    const objects = [...this.current.values()];
+    this.current = new Map();
+    for (const object of objects) await this.abort(object);
+    this.client.destroy();
+  }
+
+  private async abort(object: OpenObject): Promise<void> {
+    object.gzip?.destroy();
+    const uploadId = await object.uploadId?.catch(() => undefined);
+    if (uploadId) {
       // Never pre-committed: no checkpoint refers to it.
       await this.client
         .send(
@@ -123,7 +133,6 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
         )
         .catch(() => undefined);
     }
-    this.client.destroy();
   }
 
   private serialize(record: T): string {
@@ -138,27 +147,46 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
     return `${line}\n`;
   }
 
-  private recordInvalid(record: T, what: string, cause?: unknown): S3SinkError {
-    let shown: string;
+  private shown(record: T): string {
     try {
-      shown = JSON.stringify(record)?.slice(0, 200) ?? String(record);
+      return JSON.stringify(record)?.slice(0, 200) ?? String(record);
     } catch {
-      shown = String(record);
+      return String(record);
     }
+  }
+
+  private recordInvalid(record: T, what: string, cause?: unknown): S3SinkError {
     return new S3SinkError(
       "S3_RECORD_INVALID",
-      `s3 sink: record ${shown} cannot be written (${what}); fix the serializer or the record — nothing of the transaction was committed`,
+      `s3 sink: record ${this.shown(record)} cannot be written (${what}); fix the serializer or the record — nothing of the transaction was committed`,
       { cause },
     );
   }
 
-  /** The current object, opened lazily for the first record after a barrier. */
-  private open(): OpenObject {
-    if (this.current) return this.current;
+  private partitionOf(record: T): string {
+    const { partitionBy } = this.options;
+    if (!partitionBy) return "";
+    try {
+      return partitionPath(partitionBy(record));
+    } catch (error) {
+      throw this.recordInvalid(record, `partitionBy threw: ${(error as Error).message}`, error);
+    }
+  }
+
+  /** The record's object in the current transaction, opened lazily (one per partition). */
+  private open(record: T): OpenObject {
+    const partition = this.partitionOf(record);
+    const open = this.current.get(partition);
+    if (open) return open;
     const { names, subtask, attemptId } = this.context;
     const checkpointId = this.context.currentCheckpointId();
-    // On-checkpoint rolling: one object per transaction, sequence number 0.
-    const key = this.keys.key(names, { subtask, attemptId, checkpointId }, 0);
+    // On-checkpoint rolling: one object per partition and transaction, numbered in the order opened.
+    const key = this.keys.key(names, { subtask, attemptId, checkpointId }, this.current.size, partition);
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+      throw new S3SinkError(
+        "S3_KEY_TOO_LONG",
+        `s3 sink: record ${this.shown(record)} would go to a key of ${Buffer.byteLength(key)} bytes, over S3's ${MAX_KEY_BYTES} (${key.slice(0, 120)}…); shorten its partition values, the base or the sink prefix`,
+      );
     const object: OpenObject = {
       key,
       uploadToken: randomUUID(),
@@ -175,7 +203,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
     const { header } = this.options.format;
     if (header && object.gzip) object.gzip.write(header);
     else if (header) this.append(object, Buffer.from(header));
-    this.current = object;
+    this.current.set(partition, object);
     return object;
   }
 

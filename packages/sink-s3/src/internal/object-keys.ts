@@ -1,7 +1,7 @@
 /**
- * Object keys (DESIGN.md, "Names that prove a commit"): `<base>/<attempt name>-<seq>.<ext>`,
+ * Object keys (DESIGN.md, "Names that prove a commit"): `<base>/<partitions>/<attempt name>-<seq>.<ext>`,
  * where the attempt name is the core's `SinkNames.attempt` (`<prefix>-<subtask>-<attempt>-<chk>`)
- * and `seq` numbers the objects of one transaction. The file name starts with the sink prefix;
+ * and `seq` numbers the objects of one transaction (one per partition). The file name starts with the sink prefix;
  * the key is parsed back by splitting off `-<seq>.<ext>` and handing the rest to the core's
  * parser, so prefix `a` never claims a key of prefix `a-b`.
  */
@@ -39,8 +39,9 @@ export class ObjectKeys {
     );
   }
 
-  key(names: SinkNames, attempt: AttemptName, seq: number): string {
-    return `${this.listPrefix}${names.attempt(attempt)}-${seq}${this.extension}`;
+  /** `partition` is a partition folder path ending in `/`, or "". */
+  key(names: SinkNames, attempt: AttemptName, seq: number, partition = ""): string {
+    return `${this.listPrefix}${partition}${names.attempt(attempt)}-${seq}${this.extension}`;
   }
 
   /** The attempt name of a key under the base (whatever its extension), or undefined for any other key. */
