@@ -3,7 +3,7 @@
  * do, and the cause attached; `instanceof` works across copies of the package through the
  * core's marker brand.
  */
-import { TypedError } from "@berth/core";
+import { RecordRejectedError, TypedError } from "@berth/core";
 
 export type S3SinkErrorCode =
   /** An option is missing or out of range. */
@@ -25,6 +25,15 @@ export type S3SinkErrorCode =
 
 export class S3SinkError extends TypedError<S3SinkErrorCode> {
   static override readonly marker: string = "berth.sink-s3/S3SinkError";
+}
+
+/**
+ * A record the sink cannot take (`S3_RECORD_INVALID`, `S3_KEY_TOO_LONG`), thrown before anything
+ * of it is buffered: a bad record, so the job's `badRecords` policy (fail, skip, dead-letter)
+ * applies to it. Every other error of the sink is a target failure.
+ */
+export class S3RecordRejectedError extends RecordRejectedError<S3SinkErrorCode> {
+  static override readonly marker: string = "berth.sink-s3/S3RecordRejectedError";
 }
 
 /** Codes of `failedKnown` commit outcomes (the job's `CommitFailedPermanentlyError.reasonCode`). */

@@ -5,7 +5,7 @@
  * uploads of earlier runs are aborted at start. Works with AWS and S3-compatible servers.
  */
 export { ensureBucket } from "./buckets.js";
-export { S3_COMMIT_FAILURES, S3SinkError, type S3SinkErrorCode } from "./errors.js";
+export { S3_COMMIT_FAILURES, S3RecordRejectedError, S3SinkError, type S3SinkErrorCode } from "./errors.js";
 export { S3_COMMITTABLE_VERSION, type S3Committable, type S3Part } from "./s3-committable.js";
 export { listUploads, type S3Upload } from "./s3-lingering.js";
 export { s3Sink } from "./s3-sink.js";

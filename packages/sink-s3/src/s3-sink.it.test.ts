@@ -151,6 +151,32 @@ describe("s3 sink objects", () => {
     expect(await listObjects(client, at)).toEqual([]);
   });
 
+  it("with badRecords skip, a rejected record is skipped and every other record committed once", async () => {
+    const at = await freshLocation(client, "skip-record");
+    const pipeline = Pipeline.create({ name: "s3-skip-record" });
+    pipeline
+      .source(sequenceSource({ count: 500, ratePerSecond: 2000 }), { uid: "seq" })
+      .map((seq) => ({ seq }), { uid: "row" })
+      .sinkTo(
+        s3Sink<{ seq: number }>({
+          bucket: at.bucket,
+          base: at.base,
+          client: testClientConfig(),
+          serializer: (r) => {
+            if (r.seq === 42) throw new Error("no 42 here");
+            return JSON.stringify(r);
+          },
+        }),
+        { uid: "s3", sinkPrefix: "skip", badRecords: { policy: "skip" } },
+      );
+    const result = await new Job(pipeline, {
+      checkpointDirectory: join(mkdtempSync(join(tmpdir(), "berth-s3-skip-")), "chk"),
+      checkpointIntervalMs: 100,
+    }).run();
+    expect(result.state, result.error?.message).toBe("FINISHED");
+    expect(sorted(await committedSeqs(client, at))).toEqual(range(0, 500).filter((s) => s !== 42));
+  });
+
   it.each([
     [
       "a missing bucket",

@@ -14,8 +14,8 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import type { SinkWriter, SinkWriterContext } from "@berth/core";
-import { describeS3Error, S3SinkError } from "./errors.js";
+import { previewRecord, type SinkWriter, type SinkWriterContext } from "@berth/core";
+import { describeS3Error, S3RecordRejectedError, S3SinkError } from "./errors.js";
 import { MAX_KEY_BYTES, type ObjectKeys } from "./internal/object-keys.js";
 import { partitionPath } from "./internal/partitions.js";
 import { withRetry } from "./internal/retry.js";
@@ -147,18 +147,10 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
     return `${line}\n`;
   }
 
-  private shown(record: T): string {
-    try {
-      return JSON.stringify(record)?.slice(0, 200) ?? String(record);
-    } catch {
-      return String(record);
-    }
-  }
-
-  private recordInvalid(record: T, what: string, cause?: unknown): S3SinkError {
-    return new S3SinkError(
+  private recordInvalid(record: T, what: string, cause?: unknown): S3RecordRejectedError {
+    return new S3RecordRejectedError(
       "S3_RECORD_INVALID",
-      `s3 sink: record ${this.shown(record)} cannot be written (${what}); fix the serializer or the record — nothing of the transaction was committed`,
+      `s3 sink: record ${previewRecord(record)} cannot be written (${what}); fix the serializer or the record — nothing of the transaction was committed`,
       { cause },
     );
   }
@@ -183,9 +175,9 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
     // On-checkpoint rolling: one object per partition and transaction, numbered in the order opened.
     const key = this.keys.key(names, { subtask, attemptId, checkpointId }, this.current.size, partition);
     if (Buffer.byteLength(key) > MAX_KEY_BYTES)
-      throw new S3SinkError(
+      throw new S3RecordRejectedError(
         "S3_KEY_TOO_LONG",
-        `s3 sink: record ${this.shown(record)} would go to a key of ${Buffer.byteLength(key)} bytes, over S3's ${MAX_KEY_BYTES} (${key.slice(0, 120)}…); shorten its partition values, the base or the sink prefix`,
+        `s3 sink: record ${previewRecord(record)} would go to a key of ${Buffer.byteLength(key)} bytes, over S3's ${MAX_KEY_BYTES} (${key.slice(0, 120)}…); shorten its partition values, the base or the sink prefix`,
       );
     const object: OpenObject = {
       key,
