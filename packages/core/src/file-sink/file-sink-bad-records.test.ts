@@ -20,7 +20,10 @@ import {
   committedSeqs,
   hiddenFiles,
   instrumentedSink,
+  pausableSource,
   range,
+  type SourceThrottle,
+  waitFor,
   workDirectory,
 } from "../test-support.js";
 import { fileSink } from "./file-sink.js";
@@ -47,6 +50,8 @@ function newJob(
     parallelism?: number;
     restore?: string;
     wrap?: (sink: ReturnType<typeof fileSink<Rec>>) => ReturnType<typeof fileSink<Rec>>;
+    /** Holds the source once it emitted this many records. */
+    throttle?: SourceThrottle;
   },
 ): { job: Job; states: JobState[]; metrics: Registry } {
   const parallelism = options.parallelism ?? 2;
@@ -55,7 +60,8 @@ function newJob(
     directory: join(work, "out"),
     ...(options.format ? { format: options.format } : {}),
   });
-  p.source(sequenceSource({ count: COUNT, ratePerSecond: 4_000, batchSize: 50 }), { uid: "seq", parallelism })
+  const source = sequenceSource({ count: COUNT, ratePerSecond: 4_000, batchSize: 50 });
+  p.source(options.throttle ? pausableSource(source, options.throttle) : source, { uid: "seq", parallelism })
     .map((seq) => ({ seq }), { uid: "to-record", parallelism })
     .sinkTo(options.wrap ? options.wrap(sink) : sink, {
       uid: "files",
@@ -161,6 +167,33 @@ describe("bad records on the file sink", () => {
     armFault("after-pre-commit@6:throw");
     expect((await job.run()).state).toBe("FINISHED");
     expect(states).toContain("RESTARTING");
+    expect(committedSeqs(join(work, "out"))).toEqual(GOOD);
+    const letters = committedRecords<DeadLetter<Rec>>(deadLetters);
+    expect(letters.map((l) => l.record.seq).sort((a, b) => a - b)).toEqual(BAD);
+    expect(hiddenFiles(deadLetters)).toEqual([]);
+  });
+
+  it("dead-letter: stopped with a savepoint and restored in a new job, each dead letter once", async () => {
+    const work = workDirectory("bad-dead-letter-savepoint");
+    const deadLetters = join(work, "dead-letters");
+    const options = {
+      format: poisonedFormat,
+      badRecords: { policy: "dead-letter", deadLetter: { sink: fileSink({ directory: deadLetters }) } },
+    } as const;
+    // Held halfway: the stop comes before end of input, whatever the machine's speed.
+    const throttle = { allowed: COUNT / 2, emitted: 0 };
+    const first = newJob(work, { ...options, throttle });
+    let checkpointsHeld = 0;
+    first.job.on("snapshot-written", () => {
+      if (throttle.emitted >= throttle.allowed) checkpointsHeld++;
+    });
+    const run = first.job.run();
+    await waitFor(() => checkpointsHeld >= 2, "two checkpoints while the source is held");
+    const savepoint = await first.job.stop({ drain: false, targetDirectory: join(work, "savepoints") });
+    expect((await run).state).toBe("FINISHED");
+    expect(committedRecords(deadLetters).length).toBeLessThan(BAD.length);
+    const second = newJob(work, { ...options, restore: savepoint });
+    expect((await second.job.run()).state).toBe("FINISHED");
     expect(committedSeqs(join(work, "out"))).toEqual(GOOD);
     const letters = committedRecords<DeadLetter<Rec>>(deadLetters);
     expect(letters.map((l) => l.record.seq).sort((a, b) => a - b)).toEqual(BAD);
