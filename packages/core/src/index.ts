@@ -1,7 +1,10 @@
 /**
- * @berth/core — the Berth runtime: pipelines, aligned checkpoints, the two-phase-commit
- * sink contract, stop with savepoint (suspend or drain), and the transactional local-file
- * sink that is the reference sink and the embedded default.
+ * @berth/core — building and running jobs: pipelines, aligned checkpoints, stop with
+ * savepoint (suspend or drain), restore, and the transactional local-file sink that is the
+ * reference sink and the embedded default. Two more entry points, by audience: the
+ * two-phase-commit sink contract for connector authors is `@berth/core/connector`
+ * (docs/writing-a-sink.md); test hooks (fault injection, restore-point loading) are
+ * `@berth/core/testing`.
  */
 export type { SavepointFormat } from "./checkpoint/checkpoint-storage.js";
 export {
@@ -27,7 +30,6 @@ export {
   SavepointPipelineMismatchError,
   SavepointVersionError,
 } from "./checkpoint/restore-errors.js";
-export { loadRestorePoint, type RestoredSubtask, type RestorePoint } from "./checkpoint/restore-point.js";
 export { definePipeline, type PipelineContext, type PipelineFactory } from "./cli/pipeline-module.js";
 export {
   BerthError,
@@ -37,7 +39,6 @@ export {
   StopCommitsPendingError,
   TypedError,
 } from "./errors.js";
-export { armFault, FAULT_POINTS, type FaultPoint, faultPoint } from "./fault-injection.js";
 export type { FileCommittable } from "./file-sink/file-committable.js";
 export { fileSink } from "./file-sink/file-sink.js";
 export type { FileSinkOptions } from "./file-sink/file-sink-options.js";
@@ -83,45 +84,10 @@ export {
 } from "./runtime/bad-records.js";
 export { SubtaskFailedError } from "./runtime/subtask-failed-error.js";
 export { SAFE_NAME_MAX_LENGTH, UnsafeNameError } from "./safe-name.js";
-export type { VersionedCodec } from "./sink/codec.js";
-export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";
-export type { LingeringScope } from "./sink/lingering-scope.js";
-export {
-  ATTEMPT_ID_LENGTH,
-  type AttemptName,
-  MAX_CHECKPOINT_ID_DIGITS,
-  newAttemptId,
-  type PooledName,
-  SinkNames,
-} from "./sink/names.js";
-export { type PrefixClaim, type PrefixClaimContext, SinkPrefixInUseError } from "./sink/prefix-ownership.js";
-export { previewRecord, RecordRejectedError } from "./sink/record-rejected.js";
-export type {
-  Committer,
-  Json,
-  RecoverContext,
-  Sink,
-  SinkContext,
-  SinkLog,
-  SinkWriter,
-  SinkWriterContext,
-} from "./sink/sink.js";
-export {
-  type DeliveryGuarantee,
-  deliveryGuaranteeOption,
-  functionOption,
-  parseOptions,
-} from "./sink/sink-options.js";
-export {
-  checkSinkPrefix,
-  defaultSinkPrefix,
-  SINK_PREFIX_MAX_BYTES,
-  SinkPrefixError,
-  type SinkPrefixErrorCode,
-} from "./sink/sink-prefix.js";
+export { RecordRejectedError } from "./sink/record-rejected.js";
+export { SinkPrefixError, type SinkPrefixErrorCode } from "./sink/sink-prefix.js";
 export { fileLinesSource, iterableSource } from "./source/iterable-source.js";
 export { type SequenceSourceOptions, sequenceSource } from "./source/sequence-source.js";
 export type { Source, SourcePoll, SourceReader, SourceReaderContext, SourceRecord } from "./source/source.js";
 export type { StateBackendKind } from "./state/state-backend.js";
-export { describeIssues, parseWith } from "./validation.js";
 export { SDK_VERSION } from "./version.js";

@@ -4,7 +4,7 @@
  * until every send is acknowledged, so nothing before a completed checkpoint is lost, and a
  * restore writes the records after it again (duplicates, never gaps). No committables.
  */
-import type { SinkWriter, SinkWriterContext } from "@berth/core";
+import type { SinkWriter, SinkWriterContext } from "@berth/core/connector";
 import type { Kafka, Producer } from "kafkajs";
 import { KafkaError, messageOf } from "./errors.js";
 import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";

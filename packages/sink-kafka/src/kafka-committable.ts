@@ -7,7 +7,7 @@
  * Version 1. Bump {@link KAFKA_COMMITTABLE_VERSION} when the shape changes and teach
  * {@link kafkaCommittableCodec} the old one.
  */
-import type { VersionedCodec } from "@berth/core";
+import type { VersionedCodec } from "@berth/core/connector";
 import { KafkaError } from "./errors.js";
 import { type PreparedTransaction, parsePreparedTransaction } from "./kafka-internals/index.js";
 

@@ -18,7 +18,7 @@
  * reports FINISHED: `close`, which the core calls before, waits (bounded) until the
  * coordinator has finished each transaction it committed.
  */
-import { type CommitOutcome, CommitOutcomes, type Committer, type SinkLog } from "@berth/core";
+import { type CommitOutcome, CommitOutcomes, type Committer, type SinkLog } from "@berth/core/connector";
 import type { CommitConfirmations } from "./commit-confirmations.js";
 import {
   committableKey,

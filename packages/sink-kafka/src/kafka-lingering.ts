@@ -14,7 +14,7 @@
  * Used by the sink at every start (after the restored committables were committed) and by
  * `berth kafka abort-lingering`.
  */
-import { type RecoverContext, SinkNames } from "@berth/core";
+import { type RecoverContext, SinkNames } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { messageOf } from "./errors.js";
 import type { KafkaCommittable } from "./kafka-committable.js";

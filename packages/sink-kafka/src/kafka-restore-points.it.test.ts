@@ -12,7 +12,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger, Job, type Json, Pipeline, type Sink, sequenceSource } from "@berth/core";
+import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
+import type { Json, Sink } from "@berth/core/connector";
 import { describe, expect, it } from "vitest";
 import { kafkaSink } from "./kafka-sink.js";
 import {

@@ -2,7 +2,12 @@
  * Options of the Kafka sink: the typed object users write, and one schema (defaults beside
  * each field) that validates it when the sink is built, naming the option and what it may be.
  */
-import { type DeliveryGuarantee, deliveryGuaranteeOption, functionOption, parseOptions } from "@berth/core";
+import {
+  type DeliveryGuarantee,
+  deliveryGuaranteeOption,
+  functionOption,
+  parseOptions,
+} from "@berth/core/connector";
 import kafkajs, { type CompressionTypes, type ICustomPartitioner, type IHeaders } from "kafkajs";
 import { z } from "zod";
 import { KafkaError } from "./errors.js";

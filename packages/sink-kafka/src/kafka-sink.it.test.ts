@@ -11,18 +11,16 @@ import {
   BadRecordError,
   type BadRecordsPolicy,
   CommitFailedPermanentlyError,
-  type Committer,
   createLogger,
   type DeadLetter,
   Job,
   type JobOptions,
   type JobState,
-  type Json,
   latestRestorePoint,
   Pipeline,
-  type Sink,
   sequenceSource,
 } from "@berth/core";
+import type { Committer, Json, Sink } from "@berth/core/connector";
 import { failCheckpointsAfterPreCommit } from "@berth/testkit";
 import { describe, expect, it } from "vitest";
 import { KafkaError, KafkaRecordRejectedError } from "./errors.js";

@@ -4,7 +4,7 @@
  * (kafka-committer.ts), and lingering transactions of earlier runs are aborted at every start
  * (kafka-lingering.ts).
  */
-import type { Sink } from "@berth/core";
+import type { Sink } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { AtLeastOnceKafkaWriter } from "./at-least-once-writer.js";
 import { CommitConfirmations } from "./commit-confirmations.js";

@@ -4,7 +4,7 @@
  * itself). Version 1 (the `version` field inside is that version, kept from before the core
  * recorded it).
  */
-import { parseWith, type VersionedCodec } from "@berth/core";
+import { parseWith, type VersionedCodec } from "@berth/core/connector";
 import { z } from "zod";
 import { KafkaError } from "./errors.js";
 

@@ -27,7 +27,7 @@
  * Neither path lets a barrier overtake a record: the record waits inside `write`, and the
  * barrier behind it in the subtask's input waits for `write` to return.
  */
-import type { SinkWriter, SinkWriterContext } from "@berth/core";
+import type { SinkWriter, SinkWriterContext } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import type { CommitConfirmations } from "./commit-confirmations.js";
 import { KafkaError, messageOf } from "./errors.js";

@@ -5,7 +5,7 @@
  * before anything of it is sent, so the writer goes on with the next record when the job's
  * `badRecords` policy skips or dead-letters it.
  */
-import { previewRecord as preview } from "@berth/core";
+import { previewRecord as preview } from "@berth/core/connector";
 import type { IHeaders } from "kafkajs";
 import { KafkaRecordRejectedError, messageOf } from "./errors.js";
 import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";

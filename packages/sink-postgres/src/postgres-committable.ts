@@ -3,7 +3,7 @@
  * prefix) and what it holds, so a commit that finds it gone can name the rows lost. With
  * `staged`, the idempotent protocol: the rows wait in the staging table under that name.
  */
-import type { Json, VersionedCodec } from "@berth/core";
+import type { Json, VersionedCodec } from "@berth/core/connector";
 import { PostgresError } from "./errors.js";
 
 export const POSTGRES_COMMITTABLE_VERSION = 1;

@@ -8,7 +8,7 @@
  *   means already committed), applies the staged rows and deletes them. No staged rows and no
  *   commit-log row is a known permanent failure, never "nothing to apply".
  */
-import { type CommitOutcome, CommitOutcomes, type Committer } from "@berth/core";
+import { type CommitOutcome, CommitOutcomes, type Committer } from "@berth/core/connector";
 import type pg from "pg";
 import { PostgresError, PREPARED_TRANSACTION_LOST, STAGED_ROWS_LOST } from "./errors.js";
 import {

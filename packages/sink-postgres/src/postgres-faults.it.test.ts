@@ -7,7 +7,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, Job, Pipeline, type Sink, sequenceSource } from "@berth/core";
+import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
+import type { Sink } from "@berth/core/connector";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import type { PostgresCommittable } from "./postgres-committable.js";

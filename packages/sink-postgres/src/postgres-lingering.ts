@@ -5,7 +5,7 @@
  * exists — is rolled back. The listing is narrowed by the core's escaped `LIKE` pattern and
  * decided by its parser, so prefix `a` never touches a gid of prefix `a-b`.
  */
-import type { RecoverContext } from "@berth/core";
+import type { RecoverContext } from "@berth/core/connector";
 import type pg from "pg";
 import { sqlState } from "./internal/connection.js";
 import { quoteLiteral } from "./internal/sql.js";

@@ -9,20 +9,16 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLogger, Job, type JobOptions, Pipeline, sequenceSource } from "@berth/core";
 import {
   CommitOutcomes,
-  createLogger,
-  Job,
-  type JobOptions,
   type Json,
   newAttemptId,
-  Pipeline,
   type Sink,
   SinkNames,
   SinkPrefixInUseError,
   type SinkWriterContext,
-  sequenceSource,
-} from "@berth/core";
+} from "@berth/core/connector";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresError, PREPARED_TRANSACTION_LOST } from "./errors.js";

@@ -5,7 +5,7 @@
  * (postgres-lingering.ts), and the prefix is claimed at the server while the job runs
  * (`claimPrefix`, internal/prefix-claim.ts).
  */
-import type { RecoverContext, Sink } from "@berth/core";
+import type { RecoverContext, Sink } from "@berth/core/connector";
 import type pg from "pg";
 import { PostgresError } from "./errors.js";
 import { type ConnectionSettings, connect, serverLabel, sqlState } from "./internal/connection.js";

@@ -6,7 +6,7 @@
  * the record and the constraint, and what committed before it stays; the idempotent protocol
  * commits a transaction once by its commit-log row and knows when its staged rows are gone.
  */
-import { CommitOutcomes, newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core";
+import { CommitOutcomes, newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core/connector";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresError, STAGED_ROWS_LOST } from "./errors.js";

@@ -7,7 +7,7 @@
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { SinkWriter, SinkWriterContext } from "@berth/core";
+import type { SinkWriter, SinkWriterContext } from "@berth/core/connector";
 import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import { PostgresError } from "./errors.js";

@@ -3,7 +3,7 @@
  * prepared transactions (gids) of that prefix and no other, once each row is parsed.
  */
 import { randomBytes } from "node:crypto";
-import { newAttemptId, SinkNames } from "@berth/core";
+import { newAttemptId, SinkNames } from "@berth/core/connector";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 

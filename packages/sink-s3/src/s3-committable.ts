@@ -8,7 +8,7 @@
  * {@link s3CommittableCodec} the old one.
  */
 import { ChecksumAlgorithm } from "@aws-sdk/client-s3";
-import { parseWith, type VersionedCodec } from "@berth/core";
+import { parseWith, type VersionedCodec } from "@berth/core/connector";
 import { z } from "zod";
 import { S3SinkError } from "./errors.js";
 

@@ -13,7 +13,7 @@ import {
   HeadObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { type CommitOutcome, CommitOutcomes, type Committer } from "@berth/core";
+import { type CommitOutcome, CommitOutcomes, type Committer } from "@berth/core/connector";
 import { describeS3Error, S3_COMMIT_FAILURES } from "./errors.js";
 import { isNotFound, isPreconditionFailed, isTransient } from "./internal/s3-client.js";
 import { describeS3Committable, type S3Committable, UPLOAD_TOKEN_METADATA } from "./s3-committable.js";

@@ -8,7 +8,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
-import { Job, Pipeline, SinkNames, sequenceSource } from "@berth/core";
+import { Job, Pipeline, sequenceSource } from "@berth/core";
+import { SinkNames } from "@berth/core/connector";
 import { afterAll, describe, expect, it } from "vitest";
 import { s3Sink } from "./s3-sink.js";
 import {

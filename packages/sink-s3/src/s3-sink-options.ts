@@ -4,7 +4,12 @@ import {
   type CreateMultipartUploadCommandInput,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { type DeliveryGuarantee, deliveryGuaranteeOption, functionOption, parseOptions } from "@berth/core";
+import {
+  type DeliveryGuarantee,
+  deliveryGuaranteeOption,
+  functionOption,
+  parseOptions,
+} from "@berth/core/connector";
 import { z } from "zod";
 import { S3SinkError } from "./errors.js";
 import type { PartitionValues } from "./internal/partitions.js";

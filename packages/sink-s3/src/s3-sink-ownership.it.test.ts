@@ -8,7 +8,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Job, Pipeline, SinkPrefixInUseError, sequenceSource } from "@berth/core";
+import { Job, Pipeline, sequenceSource } from "@berth/core";
+import { SinkPrefixInUseError } from "@berth/core/connector";
 import { afterAll, describe, expect, it } from "vitest";
 import { s3Sink } from "./s3-sink.js";
 import {

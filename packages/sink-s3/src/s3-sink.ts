@@ -3,7 +3,7 @@
  * (s3-writer.ts), the committer completes it once the checkpoint holding it completed
  * (s3-committer.ts), and uploads of earlier runs are aborted at every start (s3-lingering.ts).
  */
-import type { Sink } from "@berth/core";
+import type { Sink } from "@berth/core/connector";
 import { S3SinkError } from "./errors.js";
 import { ObjectKeys } from "./internal/object-keys.js";
 import { claimLease, leaseKey } from "./internal/prefix-lease.js";

@@ -14,7 +14,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { previewRecord, type SinkWriter, type SinkWriterContext } from "@berth/core";
+import { previewRecord, type SinkWriter, type SinkWriterContext } from "@berth/core/connector";
 import { describeS3Error, S3RecordRejectedError, S3SinkError } from "./errors.js";
 import { MAX_KEY_BYTES, type ObjectKeys } from "./internal/object-keys.js";
 import { partitionPath } from "./internal/partitions.js";

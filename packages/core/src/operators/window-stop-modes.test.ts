@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { fileSink } from "../file-sink/file-sink.js";
-import type { CommitOutcome } from "../index.js";
 import { Job } from "../job.js";
 import type { KeyedProcessFunction, WindowResult } from "../pipeline/functions.js";
 import { tumblingEventTimeWindows } from "../pipeline/functions.js";
 import { Pipeline } from "../pipeline/pipeline.js";
+import type { CommitOutcome } from "../sink/commit-outcome.js";
 import type { Json } from "../sink/sink.js";
 import { sequenceSource } from "../source/sequence-source.js";
 import {

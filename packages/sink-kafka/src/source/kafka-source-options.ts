@@ -2,7 +2,7 @@
  * Options of the Kafka source: the typed object users write, and one schema (defaults beside
  * each field) that validates it when the source is built, naming the option and what it may be.
  */
-import { functionOption, parseOptions } from "@berth/core";
+import { functionOption, parseOptions } from "@berth/core/connector";
 import { z } from "zod";
 import { KafkaError } from "../errors.js";
 import { brokersOption, clientOption, isTopicName, type KafkaConnectionOptions } from "../kafka-client.js";

@@ -4,7 +4,8 @@
  * partition, positions advanced past every record handed out — and past markers and aborted
  * records — so a snapshot is exactly "after the last record returned".
  */
-import type { Json, SourcePoll, SourceReader, SourceRecord } from "@berth/core";
+import type { SourcePoll, SourceReader, SourceRecord } from "@berth/core";
+import type { Json } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "../errors.js";
 import { type FetchedMessage, PartitionFetcher } from "../kafka-internals/index.js";

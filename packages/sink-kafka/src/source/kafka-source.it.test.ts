@@ -6,7 +6,8 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileSink, Job, type Json, Pipeline, type SourceReader } from "@berth/core";
+import { fileSink, Job, Pipeline, type SourceReader } from "@berth/core";
+import type { Json } from "@berth/core/connector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTopic,

@@ -5,7 +5,8 @@
  * exactly after the last record of the checkpoint, at any parallelism. Record timestamps are
  * the records' event time (watermarks come from them).
  */
-import type { Json, Source } from "@berth/core";
+import type { Source } from "@berth/core";
+import type { Json } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "../errors.js";
 import { createKafka } from "../kafka-client.js";

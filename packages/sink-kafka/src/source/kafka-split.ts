@@ -3,7 +3,7 @@
  * bounded mode — the offset where it ends (the partition's last stable offset when the split
  * was created). Kept in checkpoint state as JSON, offsets as decimal strings (64-bit).
  */
-import type { Json } from "@berth/core";
+import type { Json } from "@berth/core/connector";
 import { KafkaError } from "../errors.js";
 
 export type KafkaSplit = {

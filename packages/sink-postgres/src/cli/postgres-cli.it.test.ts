@@ -7,7 +7,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, Job, newAttemptId, Pipeline, SinkNames, sequenceSource } from "@berth/core";
+import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
+import { newAttemptId, SinkNames } from "@berth/core/connector";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { postgresSink } from "../postgres-sink.js";

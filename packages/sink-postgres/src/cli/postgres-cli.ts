@@ -13,7 +13,8 @@
  * ```
  */
 import { parseArgs } from "node:util";
-import { loadRestorePoint, SinkNames } from "@berth/core";
+import { SinkNames } from "@berth/core/connector";
+import { loadRestorePoint } from "@berth/core/testing";
 import type pg from "pg";
 import { PostgresError } from "../errors.js";
 import { type ConnectionSettings, connect, describePgError } from "../internal/connection.js";

@@ -7,7 +7,7 @@
  * claim while it works.
  */
 import { createHash } from "node:crypto";
-import { type PrefixClaim, SinkPrefixInUseError } from "@berth/core";
+import { type PrefixClaim, SinkPrefixInUseError } from "@berth/core/connector";
 import { type ConnectionSettings, connect, serverLabel } from "./connection.js";
 
 /** The advisory lock key of a prefix: 64 bits of SHA-256, as a signed bigint. */

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
-import { SinkNames } from "@berth/core";
+import { SinkNames } from "@berth/core/connector";
 import { serviceEndpoints } from "@berth/testkit/services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ObjectKeys } from "../internal/object-keys.js";

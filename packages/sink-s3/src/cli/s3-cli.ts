@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { AbortMultipartUploadCommand, type S3ClientConfig } from "@aws-sdk/client-s3";
-import { SinkNames, SinkPrefixInUseError } from "@berth/core";
+import { SinkNames, SinkPrefixInUseError } from "@berth/core/connector";
 import { describeS3Error, S3SinkError } from "../errors.js";
 import { ObjectKeys } from "../internal/object-keys.js";
 import { claimLease, leaseKey } from "../internal/prefix-lease.js";

@@ -1,4 +1,4 @@
-import { SinkNames } from "@berth/core";
+import { SinkNames } from "@berth/core/connector";
 import { describe, expect, it } from "vitest";
 import { ObjectKeys } from "./object-keys.js";
 

@@ -5,7 +5,7 @@
  * the key is parsed back by splitting off `-<seq>.<ext>` and handing the rest to the core's
  * parser, so prefix `a` never claims a key of prefix `a-b`.
  */
-import type { AttemptName, SinkNames } from "@berth/core";
+import type { AttemptName, SinkNames } from "@berth/core/connector";
 
 /** S3's longest key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;

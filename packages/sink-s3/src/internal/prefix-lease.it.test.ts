@@ -4,7 +4,7 @@
  * holder renews it. The lease object is read with the S3 SDK alone.
  */
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { SinkPrefixInUseError } from "@berth/core";
+import { SinkPrefixInUseError } from "@berth/core/connector";
 import { afterAll, describe, expect, it } from "vitest";
 import { freshLocation, testClient } from "../test-support.js";
 import { claimLease } from "./prefix-lease.js";

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { SinkPrefixInUseError } from "@berth/core";
+import { SinkPrefixInUseError } from "@berth/core/connector";
 import { describeS3Error, S3SinkError } from "../errors.js";
 import type { ObjectKeys } from "./object-keys.js";
 import { isNotFound, isPreconditionFailed } from "./s3-client.js";

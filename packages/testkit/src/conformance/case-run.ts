@@ -6,7 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { FaultPoint, Job, JobResult, Json, Logger, Sink, Source } from "@berth/core";
+import type { Job, JobResult, Logger, Source } from "@berth/core";
+import type { Json, Sink } from "@berth/core/connector";
+import type { FaultPoint } from "@berth/core/testing";
 import { TestkitError } from "../errors.js";
 import type { ConformanceCaseName } from "./case-names.js";
 import { type ChildRun, describeChild, runChildJob } from "./child-job.js";

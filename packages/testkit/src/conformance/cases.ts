@@ -7,7 +7,8 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BerthError, createLogger, type FaultPoint, latestRestorePoint } from "@berth/core";
+import { BerthError, createLogger, latestRestorePoint } from "@berth/core";
+import type { FaultPoint } from "@berth/core/testing";
 import { TestkitError } from "../errors.js";
 import { CONFORMANCE_CASES, type ConformanceCaseName, selectedCases } from "./case-names.js";
 import { CaseAborted, CaseRun } from "./case-run.js";

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { loadRestorePoint } from "@berth/core";
+import { loadRestorePoint } from "@berth/core/testing";
 import { SINK_UID, SOURCE_UID } from "./conformance-job.js";
 
 export interface Position {

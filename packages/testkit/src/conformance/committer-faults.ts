@@ -10,7 +10,7 @@ import {
   type Json,
   type Sink,
   type SinkContext,
-} from "@berth/core";
+} from "@berth/core/connector";
 import type { ConformanceRecord } from "./sink-factory.js";
 
 type AnySink = Sink<ConformanceRecord, Json>;

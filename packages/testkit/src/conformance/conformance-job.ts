@@ -2,16 +2,8 @@
  * The one pipeline every case runs — a rate-limited sequence source into the sink under
  * test — built the same way in the test process and in the child runner.
  */
-import {
-  createLogger,
-  Job,
-  type Json,
-  type Logger,
-  Pipeline,
-  type Sink,
-  type Source,
-  sequenceSource,
-} from "@berth/core";
+import { createLogger, Job, type Logger, Pipeline, type Source, sequenceSource } from "@berth/core";
+import type { Json, Sink } from "@berth/core/connector";
 import type { ConformanceRecord } from "./sink-factory.js";
 
 export const PIPELINE_NAME = "conformance";

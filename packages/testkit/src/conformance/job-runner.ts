@@ -4,7 +4,7 @@
  * FINISHED. `BERTH_FAULT` in its environment makes it SIGKILL itself at a lifecycle point.
  * Progress goes to stdout as lines `@@berth-conformance <json>`.
  */
-import { armFault } from "@berth/core";
+import { armFault } from "@berth/core/testing";
 import { TestkitError } from "../errors.js";
 import { buildConformanceJob } from "./conformance-job.js";
 import { EVENT_PREFIX, RUN_ENV, type RunnerEvent, type RunnerSpec } from "./runner-protocol.js";

@@ -2,7 +2,7 @@
  * What a conformance case found: per failed check, the phase and lifecycle point, and the
  * exact sequence numbers lost, duplicated, or visible when they must not be.
  */
-import type { FaultPoint } from "@berth/core";
+import type { FaultPoint } from "@berth/core/testing";
 import type { ConformanceRecord } from "./sink-factory.js";
 
 export interface DuplicatedSeq {

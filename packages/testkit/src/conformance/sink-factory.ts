@@ -4,7 +4,7 @@
  * module in the test process and in the child processes it kills, so everything a child
  * needs travels as the JSON-serializable target settings.
  */
-import type { Json, Sink } from "@berth/core";
+import type { Json, Sink } from "@berth/core/connector";
 import { TestkitError } from "../errors.js";
 
 /** The record every conformance pipeline writes: its number in the sequence. */

@@ -6,7 +6,8 @@
  * waits for a signal to the process (so a signal surely arrives while the job is CREATED or
  * RESTARTING).
  */
-import type { Json, RecoverContext, Sink, SinkWriter, SinkWriterContext, Source } from "@berth/core";
+import type { Source } from "@berth/core";
+import type { Json, RecoverContext, Sink, SinkWriter, SinkWriterContext } from "@berth/core/connector";
 import type { ConformanceRecord } from "./sink-factory.js";
 
 type AnySink = Sink<ConformanceRecord, Json>;

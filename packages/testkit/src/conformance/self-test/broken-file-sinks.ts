@@ -6,14 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { copyFile, mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CommitOutcomes,
-  type Committer,
-  type FileCommittable,
-  fileSink,
-  type Sink,
-  type SinkWriter,
-} from "@berth/core";
+import { type FileCommittable, fileSink } from "@berth/core";
+import { CommitOutcomes, type Committer, type Sink, type SinkWriter } from "@berth/core/connector";
 import fileSinkConformance, { type FileTarget } from "../file-sink/file-sink.conformance.js";
 import type { ConformanceRecord, SinkConformanceFactory } from "../sink-factory.js";
 
