@@ -64,18 +64,28 @@ export class SinkOperator implements StreamOperator {
 
   processRecord(value: unknown, _timestamp: number | undefined, output: Output): void | Promise<void> {
     faultPoint("while-writing");
-    const position = {
-      subtask: this.context.subtask,
-      afterCheckpoint: this.lastBarrier,
-      index: this.received++,
-    };
-    const rejected = (error: unknown) => this.options.badRecords.handle(error, value, position, output);
+    // Where the record stands (no object per record on this hot path).
+    const afterCheckpoint = this.lastBarrier;
+    const index = this.received++;
     try {
       const pending = this.writer.write(value);
-      if (pending) return pending.catch(rejected);
+      if (pending)
+        return pending.catch((error: unknown) => this.rejected(error, value, afterCheckpoint, index, output));
     } catch (error) {
-      return rejected(error);
+      return this.rejected(error, value, afterCheckpoint, index, output);
     }
+  }
+
+  /** What `write` threw for a record: the sink's bad-record policy decides (a target failure is rethrown). */
+  private rejected(
+    error: unknown,
+    record: unknown,
+    afterCheckpoint: number,
+    index: number,
+    output: Output,
+  ): void | Promise<void> {
+    const position = { subtask: this.context.subtask, afterCheckpoint, index };
+    return this.options.badRecords.handle(error, record, position, output);
   }
 
   processWatermark(): void {}
