@@ -3,9 +3,12 @@
  * (docs/writing-a-sink.md). Everything a sink implements or calls is here: the `Sink`,
  * `SinkWriter` and `Committer` interfaces, commit outcomes, versioned codecs, the one naming
  * helper, the lingering scope, prefix ownership, the options schema helpers, the typed
- * error base and the bad-record error a writer throws for a record it cannot take. Nothing here runs a job: building and running pipelines is `@berth/core`,
+ * error base, the bad-record error a writer throws for a record it cannot take, and
+ * `loadRestorePoint` for a connector's operator commands (which committables a checkpoint or
+ * savepoint holds). Nothing here runs a job: building and running pipelines is `@berth/core`,
  * test hooks are `@berth/core/testing`.
  */
+export { loadRestorePoint, type RestoredSubtask, type RestorePoint } from "./checkpoint/restore-point.js";
 export { BerthError, type BerthErrorCode, TypedError } from "./errors.js";
 export type { VersionedCodec } from "./sink/codec.js";
 export { type CommitOutcome, CommitOutcomes } from "./sink/commit-outcome.js";

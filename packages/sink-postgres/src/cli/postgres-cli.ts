@@ -13,8 +13,7 @@
  * ```
  */
 import { parseArgs } from "node:util";
-import { SinkNames } from "@berth/core/connector";
-import { loadRestorePoint } from "@berth/core/testing";
+import { loadRestorePoint, SinkNames } from "@berth/core/connector";
 import type pg from "pg";
 import { PostgresError } from "../errors.js";
 import { type ConnectionSettings, connect, describePgError } from "../internal/connection.js";
