@@ -12,6 +12,7 @@ import { latestRestorePoint } from "../checkpoint/lineage.js";
 import { jobMetrics } from "../control/metrics.js";
 import { armFault } from "../fault-injection.js";
 import { Job, type JobState } from "../job.js";
+import type { Logger } from "../logger.js";
 import { Pipeline } from "../pipeline/pipeline.js";
 import { BadRecordError, type BadRecordsPolicy, type DeadLetter } from "../runtime/bad-records.js";
 import { sequenceSource } from "../source/sequence-source.js";
@@ -52,6 +53,7 @@ function newJob(
     wrap?: (sink: ReturnType<typeof fileSink<Rec>>) => ReturnType<typeof fileSink<Rec>>;
     /** Holds the source once it emitted this many records. */
     throttle?: SourceThrottle;
+    logger?: Logger;
   },
 ): { job: Job; states: JobState[]; metrics: Registry } {
   const parallelism = options.parallelism ?? 2;
@@ -74,6 +76,7 @@ function newJob(
     checkpointIntervalMs: 50,
     restartStrategy: { attempts: 2, delayMs: 10 },
     ...(options.restore ? { restore: { path: options.restore } } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const states: JobState[] = [];
   job.on("state", (s: JobState) => states.push(s));
@@ -127,9 +130,21 @@ describe("bad records on the file sink", () => {
 
   it("skip: every other record once, the skipped ones counted in the metrics", async () => {
     const work = workDirectory("bad-skip");
-    const { job, metrics } = newJob(work, { format: poisonedFormat, badRecords: { policy: "skip" } });
+    const warnings: string[] = [];
+    const logger: Logger = {
+      info: () => {},
+      warn: (message) => warnings.push(message),
+      error: () => {},
+      child: () => logger,
+    };
+    const { job, metrics } = newJob(work, { format: poisonedFormat, badRecords: { policy: "skip" }, logger });
     expect((await job.run()).state).toBe("FINISHED");
     expect(committedSeqs(join(work, "out"))).toEqual(GOOD);
+    const skipped = warnings.filter((w) => w.startsWith("sink files: skipped a bad record"));
+    expect(skipped).toHaveLength(BAD.length);
+    expect(skipped[0]).toMatch(
+      /^sink files: skipped a bad record \(subtask [01], record \d+ after checkpoint \d+\): file sink: the format threw \(cannot format \d+\) for record \{"seq":\d+\}/,
+    );
     expect(await badRecordsMetric(metrics, "skipped")).toBe(BAD.length);
     expect(await badRecordsMetric(metrics, "dead-lettered")).toBeUndefined();
   });
