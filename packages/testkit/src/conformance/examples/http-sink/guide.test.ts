@@ -3,7 +3,7 @@
  * `// <file>.ts` must appear, verbatim, in that file of this folder — so the guide shows the
  * code the kit runs, not a copy that drifted.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 const folder = new URL("./", import.meta.url);
@@ -32,5 +32,33 @@ describe("docs/writing-a-sink.md", () => {
 
   it.each(quotes)("quotes $file as it is", ({ file, code }) => {
     expect(readFileSync(new URL(file, folder), "utf8")).toContain(code);
+  });
+
+  // The guide says which sinks follow the file set, and where the file and Kafka sinks differ.
+  const packages = new URL("../../../../../", import.meta.url);
+  it.each([
+    {
+      x: "http",
+      src: "testkit/src/conformance/examples/http-sink/",
+      test: "conformance.test.ts",
+      errors: true,
+    },
+    { x: "kafka", src: "sink-kafka/src/", test: "conformance.it.test.ts", errors: true },
+    { x: "postgres", src: "sink-postgres/src/", test: "conformance.it.test.ts", errors: true },
+    { x: "s3", src: "sink-s3/src/", test: "conformance.it.test.ts", errors: true },
+    { x: "file", src: "core/src/file-sink/", test: undefined, errors: false },
+  ])("the $x sink has the connector file set", ({ x, src, test, errors }) => {
+    const files = [
+      `${x}-sink.ts`,
+      `${x}-writer.ts`,
+      `${x}-committer.ts`,
+      `${x}-committable.ts`,
+      `${x}-sink-options.ts`,
+      `${x}-lingering.ts`,
+      ...(errors ? ["errors.ts"] : []),
+      ...(test ? [`${x}-sink.conformance.ts`, `${x}-sink.${test}`] : []),
+    ];
+    const missing = files.filter((f) => !existsSync(new URL(`${src}${f}`, packages)));
+    expect(missing).toEqual([]);
   });
 });
