@@ -16,8 +16,9 @@ import { FilterOperator, FlatMapOperator, MapOperator } from "../operators/map-o
 import { windowAggregation } from "../operators/window-aggregation.js";
 import { type BadRecordsPolicy, parseBadRecords } from "../runtime/bad-records.js";
 import type { StreamOperator } from "../runtime/operator.js";
+import { checkDistinctPrefixes } from "../runtime/sink-prefix-checks.js";
 import type { Json, Sink } from "../sink/sink.js";
-import { checkDistinctPrefixes, checkSinkPrefix } from "../sink/sink-prefix.js";
+import { checkSinkPrefix } from "../sink/sink-prefix.js";
 import type { Source } from "../source/source.js";
 import { DEFAULT_MAX_PARALLELISM } from "../state/key-groups.js";
 import type {

@@ -31,13 +31,7 @@ import type { Pipeline, SinkVertex, Vertex } from "../pipeline/pipeline.js";
 import { redactSecrets } from "../redact.js";
 import { SinkNames } from "../sink/names.js";
 import type { Committer, Json, SinkContext, SinkLog } from "../sink/sink.js";
-import {
-  checkDistinctPrefixes,
-  checkNamesFit,
-  defaultSinkPrefix,
-  type PrefixedSink,
-  resolveSinkPrefix,
-} from "../sink/sink-prefix.js";
+import { defaultSinkPrefix } from "../sink/sink-prefix.js";
 import { type KeyGroupRange, keyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore, StateBackend } from "../state/state-backend.js";
 import { BadRecordHandler, type BadRecordOutcome } from "./bad-records.js";
@@ -50,6 +44,12 @@ import type { PrefixClaims } from "./prefix-claims.js";
 import { parseRestoredSinkValues, type RestoredSinkValues } from "./restored-sink-values.js";
 import { RoutingOutput } from "./routing-output.js";
 import { SinkOperator } from "./sink-operator.js";
+import {
+  checkDistinctPrefixes,
+  checkNamesFit,
+  type PrefixedSink,
+  resolveSinkPrefix,
+} from "./sink-prefix-checks.js";
 import type { StreamElement } from "./stream-element.js";
 import { OperatorSubtask, SourceSubtask } from "./subtask.js";
 import { SubtaskFailedError } from "./subtask-failed-error.js";
