@@ -3,38 +3,18 @@
  * it creates its table, a SIGKILL mid-run and a `--from-latest` restore leave every seq once,
  * and no prepared transaction is left. Counted with plain SQL on a client of the test's own.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BerthProcess, runBerth } from "@berth/testkit";
 import { describe, expect, it } from "vitest";
 import { committedSeqs, dropTable, PG_URL, uniqueTable, withClient } from "./test-support.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const BERTH = join(REPO, "packages/core/bin/berth.mjs");
 
-function berth(
-  args: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; exit: Promise<{ code: number | null; output: string }> } {
-  const child = spawn(process.execPath, [BERTH, ...args], {
-    cwd: REPO,
-    env: { ...process.env, BERTH_LOG_LEVEL: "error", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  const exit = new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, output }));
-  });
-  return { child, exit };
+function berth(args: string[], env: Record<string, string>): BerthProcess {
+  return runBerth(args, env, REPO);
 }
 
 async function rows(table: string): Promise<number> {

@@ -5,42 +5,22 @@
  * SIGKILLed mid-run and restored with `--from-latest`, the bucket holds every seq once and no
  * multipart upload is left. Everything is read with the S3 SDK on a client of the test's own.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BerthProcess, runBerth } from "@berth/testkit";
 import { serviceEndpoints } from "@berth/testkit/services";
 import { afterAll, describe, expect, it } from "vitest";
 import { committedSeqs, listObjects, openUploads, range, readObject, testClient } from "./test-support.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const BERTH = join(REPO, "packages/core/bin/berth.mjs");
 
 const client = testClient();
 afterAll(() => client.destroy());
 
-function berth(
-  args: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; exit: Promise<{ code: number | null; output: string }> } {
-  const child = spawn(process.execPath, [BERTH, ...args], {
-    cwd: REPO,
-    env: { ...process.env, BERTH_LOG_LEVEL: "error", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  const exit = new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, output }));
-  });
-  return { child, exit };
+function berth(args: string[], env: Record<string, string>): BerthProcess {
+  return runBerth(args, env, REPO);
 }
 
 /**

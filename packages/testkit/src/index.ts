@@ -6,6 +6,7 @@
  * rescale, target restart) against a sink factory module, each reporting exactly which
  * records were lost or duplicated, and where.
  */
+export { type BerthProcess, runBerth } from "./berth-process.js";
 export {
   CONFORMANCE_CASE_NAMES,
   CONFORMANCE_CASES,
