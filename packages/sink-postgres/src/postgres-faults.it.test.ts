@@ -143,11 +143,10 @@ describe.concurrent("postgres sink, lost connections", () => {
 
   it("the committer's session lost before a COMMIT PREPARED: the commit is retried on a new session, no restart", async () => {
     let ended = 0;
-    let armed = false;
     const { restarts } = await run("lost_commit", (prefix) => ({
       async beforeCommit() {
-        if (armed) return;
-        armed = true;
+        // The committer opens its session at its first commit: end it before a later one, once.
+        if (ended > 0) return;
         ended = await terminate(`committer ${prefix}`);
       },
     }));
