@@ -57,7 +57,7 @@ export async function readCommittedMessages(
   const groupId = uniqueName("reader");
   try {
     const ends = new Map(
-      (await admin.fetchTopicOffsets(topic)).map((o) => [
+      (await topicOffsets(admin, topic, maxWaitMs)).map((o) => [
         o.partition,
         { low: BigInt(o.low), high: BigInt(o.high) },
       ]),
@@ -107,6 +107,27 @@ export async function readCommittedMessages(
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
+  }
+}
+
+/**
+ * The topic's offsets, asked again while the broker answers with a retriable error: right
+ * after a topic was created, its leader may not have reached every broker's metadata yet
+ * (NOT_LEADER_FOR_PARTITION), and kafkajs's admin passes that through.
+ */
+async function topicOffsets(
+  admin: ReturnType<Kafka["admin"]>,
+  topic: string,
+  maxWaitMs: number,
+): ReturnType<ReturnType<Kafka["admin"]>["fetchTopicOffsets"]> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }
 
