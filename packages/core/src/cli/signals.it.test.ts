@@ -1,9 +1,10 @@
 /**
  * Signals reach the job whatever launched it, real processes throughout: SIGTERM to the outer
- * `pnpm berth run` process (the pid a supervisor sees) and Ctrl-C (SIGINT to the process group)
- * under pnpm stop the job with a savepoint, pnpm exits with the job's code (0, no ELIFECYCLE) and
- * no process is left behind; when a launcher that forwards nothing (`sh -c`, as under `npx`) dies,
- * the job stops with a savepoint as on SIGTERM. Every seq before the savepoint is committed once.
+ * `pnpm berth run` / `npx berth run` process (the pid a supervisor sees) and Ctrl-C (SIGINT to the
+ * process group) stop the job with a savepoint, the launcher exits with the job's code (0, no
+ * ELIFECYCLE) and no process is left behind; when a launcher that forwards nothing (`sh -c`, npx
+ * under npm's default script shell) dies, the job stops with a savepoint as on SIGTERM. Every seq
+ * before the savepoint is committed once.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -53,33 +54,60 @@ async function gone(job: JobProcess): Promise<void> {
   await waitFor(() => !isProcessLive(job), `job process ${job.pid} to end`, 60_000);
 }
 
-describe("signals reach the job", () => {
-  it("SIGTERM to the outer `pnpm berth run` process: savepoint, pnpm exits 0, nothing left running", async () => {
-    const env = environment("pnpm-sigterm");
-    const pnpm = startCommand(env, "pnpm", ["berth", ...runArgs(env, "pnpm-term")]);
-    await started(pnpm, env, 2);
-    const job = jobProcess(env, "pnpm-term");
-    expect(job.pid).not.toBe(pnpm.child.pid);
-    pnpm.child.kill("SIGTERM");
-    expect(await pnpm.exited, `${pnpm.stdout}\n${pnpm.stderr}`).toBe(ExitCode.OK);
-    expect(pnpm.stdout).toContain("SIGTERM: stopping job pnpm-term with a savepoint");
-    expect(`${pnpm.stdout}${pnpm.stderr}`).not.toContain("ELIFECYCLE");
+/**
+ * The launchers a supervisor or a terminal starts a job with. pnpm runs the root `berth` script
+ * (`exec node …`); npx runs the bin under the script shell, bash per the repository's .npmrc.
+ */
+const launchers = [
+  { name: "pnpm berth run", command: "pnpm", args: ["berth"] },
+  { name: "npx berth run", command: "npx", args: ["berth"] },
+] as const;
+
+describe.each(launchers)("signals reach the job under `$name`", ({ command, args }) => {
+  it("SIGTERM to the outer process: savepoint, it exits 0, nothing left running", async () => {
+    const env = environment(`${command}-sigterm`);
+    const outer = startCommand(env, command, [...args, ...runArgs(env, `${command}-term`)]);
+    await started(outer, env, 2);
+    const job = jobProcess(env, `${command}-term`);
+    expect(job.pid).not.toBe(outer.child.pid);
+    outer.child.kill("SIGTERM");
+    expect(await outer.exited, `${outer.stdout}\n${outer.stderr}`).toBe(ExitCode.OK);
+    expect(outer.stdout).toContain(`SIGTERM: stopping job ${command}-term with a savepoint`);
+    expect(`${outer.stdout}${outer.stderr}`).not.toContain("ELIFECYCLE");
     await gone(job);
-    expectEverySeqOnce(env, savepointOf(pnpm));
+    expectEverySeqOnce(env, savepointOf(outer));
   });
 
-  it("Ctrl-C (SIGINT to the process group) under pnpm: FINISHED, exit 0, no ELIFECYCLE", async () => {
-    const env = environment("pnpm-sigint");
-    const pnpm = startCommand(env, "pnpm", ["berth", ...runArgs(env, "pnpm-int")], { detached: true });
-    await started(pnpm, env, 2);
-    const job = jobProcess(env, "pnpm-int");
-    process.kill(-(pnpm.child.pid as number), "SIGINT");
-    expect(await pnpm.exited, `${pnpm.stdout}\n${pnpm.stderr}`).toBe(ExitCode.OK);
-    expect(pnpm.stdout).toContain("SIGINT: stopping job pnpm-int with a savepoint");
-    expect(pnpm.stdout).toContain("job pnpm-int FINISHED");
-    expect(`${pnpm.stdout}${pnpm.stderr}`).not.toContain("ELIFECYCLE");
+  it("Ctrl-C (SIGINT to the process group): FINISHED, exit 0, no ELIFECYCLE", async () => {
+    const env = environment(`${command}-sigint`);
+    const outer = startCommand(env, command, [...args, ...runArgs(env, `${command}-int`)], {
+      detached: true,
+    });
+    await started(outer, env, 2);
+    const job = jobProcess(env, `${command}-int`);
+    process.kill(-(outer.child.pid as number), "SIGINT");
+    expect(await outer.exited, `${outer.stdout}\n${outer.stderr}`).toBe(ExitCode.OK);
+    expect(outer.stdout).toContain(`SIGINT: stopping job ${command}-int with a savepoint`);
+    expect(outer.stdout).toContain(`job ${command}-int FINISHED`);
+    expect(`${outer.stdout}${outer.stderr}`).not.toContain("ELIFECYCLE");
     await gone(job);
-    expectEverySeqOnce(env, savepointOf(pnpm));
+    expectEverySeqOnce(env, savepointOf(outer));
+  });
+});
+
+describe("signals reach the job through a launcher that forwards nothing", () => {
+  it("npx with npm's default script shell (sh): the job stops with a savepoint, npm exits 143", async () => {
+    const env = environment("npx-sh");
+    const npx = startCommand(env, "npx", ["--script-shell=sh", "berth", ...runArgs(env, "npx-sh")]);
+    await started(npx, env, 2);
+    const job = jobProcess(env, "npx-sh");
+    npx.child.kill("SIGTERM"); // npm passes it to sh, which dies; npm re-raises it on itself
+    expect(await npx.exited).toBeNull();
+    expect(npx.child.signalCode).toBe("SIGTERM");
+    await gone(job);
+    // The job writes to the pipe npm handed down, after npm itself has gone.
+    await waitFor(() => npx.stdout.includes("FINISHED; savepoint:"), "the job's last line", 10_000);
+    expectEverySeqOnce(env, savepointOf(npx));
   });
 
   it("the death of a launcher that forwards no signal (`sh -c`, as under npx) stops the job with a savepoint", async () => {
