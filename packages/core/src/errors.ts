@@ -37,6 +37,10 @@ export type BerthErrorCode =
   | "SINK_STATE_UNREADABLE"
   /** A lineage record of a job cannot be read (checkpoint/lineage.ts). */
   | "LINEAGE_CORRUPT"
+  /** The checkpoint storage of a location cannot be used: its package is not installed, or its server does not answer or lacks a feature Berth needs. */
+  | "CHECKPOINT_STORAGE_UNAVAILABLE"
+  /** Another process took over this job's lease (it was paused past the lease's expiry): this one stops. */
+  | "JOB_LEASE_LOST"
   | "SINK_PREFIX_IN_USE"
   | "SINK_PREFIX_INVALID"
   | "SINK_PREFIX_TOO_LONG"

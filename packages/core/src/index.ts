@@ -10,7 +10,9 @@ export type { SavepointFormat } from "./checkpoint/checkpoint-storage.js";
 export {
   type CheckpointStore,
   type Lease,
+  loadStoreScheme,
   registerStoreScheme,
+  remoteScratchDirectory,
   type StoreOpener,
 } from "./checkpoint/checkpoint-store.js";
 export { CLAIM_MODES, type ClaimMode, parseClaimMode } from "./checkpoint/claim.js";

@@ -7,11 +7,12 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { rm, rmdir } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint-storage.js";
 import type { Lease } from "./checkpoint/checkpoint-store.js";
 import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
+import { isWithin } from "./checkpoint/locations.js";
 import { loadRestorePoint, type RestorePoint } from "./checkpoint/restore-point.js";
 import { BerthError, CommitFailedPermanentlyError, errorMessage, StopCommitsPendingError } from "./errors.js";
 import { ensureDirectory } from "./fs/directories.js";
@@ -104,6 +105,10 @@ export interface JobResult {
 }
 
 type ExecutionEnd = { kind: "finished"; savepoint: string } | { kind: "canceled" };
+
+function isLeaseLost(error: unknown): boolean {
+  return error instanceof BerthError && error.code === "JOB_LEASE_LOST";
+}
 
 export class Job extends EventEmitter {
   readonly jobId: string;
@@ -201,7 +206,7 @@ export class Job extends EventEmitter {
   }
 
   private workDirectory(attemptId: string): string {
-    return join(this.storage.jobDirectory, ".work", attemptId);
+    return this.storage.workDirectory(attemptId);
   }
 
   private async backend(attemptId: string): Promise<StateBackend> {
@@ -243,11 +248,11 @@ export class Job extends EventEmitter {
    */
   private referencePolicy(fromUserPoint: boolean): (path: string) => boolean {
     const mode = this.options.restore?.claimMode ?? "NO_CLAIM";
-    const restored = this.options.restore ? resolve(this.options.restore.path) + sep : undefined;
-    const shared = this.storage.sharedDirectory + sep;
+    const restored = this.options.restore?.path;
+    const shared = this.storage.sharedDirectory;
     return (path) =>
-      (path.startsWith(shared) && (!fromUserPoint || mode !== "NO_CLAIM")) ||
-      (mode !== "NO_CLAIM" && restored !== undefined && path.startsWith(restored));
+      (isWithin(path, shared) && (!fromUserPoint || mode !== "NO_CLAIM")) ||
+      (mode !== "NO_CLAIM" && restored !== undefined && isWithin(path, restored));
   }
 
   /**
@@ -349,6 +354,8 @@ export class Job extends EventEmitter {
 
   private restartable(error: unknown): boolean {
     if (error instanceof CommitFailedPermanentlyError) return false;
+    // A restart would only meet the other owner's lease again.
+    if (isLeaseLost(error)) return false;
     // A rejected record under the "fail" policy: every restart would meet it again.
     if (isBadRecordFailure(error)) return false;
     if (error instanceof BerthError && error.code === "COMMIT_DEADLINE_EXCEEDED" && this.stopping)
@@ -396,7 +403,11 @@ export class Job extends EventEmitter {
       (completed) => {
         execution.commitUpTo(completed).catch((error: unknown) => execution.fail(error));
       },
-      (error) => this.log.warn(`checkpoint failed: ${errorMessage(error)}`),
+      (error) => {
+        // Another process owns the job now: this one must not go on processing without checkpoints.
+        if (isLeaseLost(error)) execution.fail(error);
+        else this.log.warn(`checkpoint failed: ${errorMessage(error)}`);
+      },
     );
     execution.coordinator.on("snapshot-written", (id: number, directory: string) =>
       this.emit("snapshot-written", id, directory),

@@ -17,19 +17,30 @@
  * the user deletes them. It also enforces the claim mode of the restore point: a NO_CLAIM or
  * LEGACY restore point is never deleted, a CLAIMed one is deleted once no complete checkpoint
  * references it.
+ *
+ * Every folder is a key of a store (checkpoint-store.ts) and every directory a location (a path
+ * or a URI, locations.ts): a checkpoint's files are written to the folder's scratch directory
+ * (the folder itself on a local disk), published with the shared chunks, and only then is
+ * `_metadata` written — so on S3 too a checkpoint is complete exactly when `_metadata` exists.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { open, readdir, rm, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { open, writeFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
 import { BerthError, errorMessage } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
 import type { Logger } from "../logger.js";
-import { assertSafeName, childPath } from "../safe-name.js";
+import { assertSafeName } from "../safe-name.js";
 import type { Json } from "../sink/sink.js";
 import type { KeyGroupRange } from "../state/key-groups.js";
 import type { KeyedStateStore } from "../state/state-backend.js";
 import { ensureDirectory, fsyncDirectory, writeDurably } from "./atomic-file.js";
-import { type CheckpointStore, type Lease, openStore } from "./checkpoint-store.js";
+import {
+  type CheckpointStore,
+  type Lease,
+  loadStoreScheme,
+  openStore,
+  readLocation,
+} from "./checkpoint-store.js";
 import type { ClaimMode } from "./claim.js";
 import {
   CHUNK_SUFFIX,
@@ -37,11 +48,18 @@ import {
   chunksPerKeyGroup,
   type EncodedChunk,
   encodeChunk,
-  exists,
   hashFile,
   writeChunk,
 } from "./keyed-chunks.js";
 import { CHECKPOINT_FOLDER, Lineage, type LineagePoint } from "./lineage.js";
+import {
+  absoluteLocation,
+  isWithin,
+  relativeLocation,
+  resolveLocation,
+  schemeOf,
+  splitLocation,
+} from "./locations.js";
 import {
   type CheckpointMetadata,
   COMMITS_FILE,
@@ -51,6 +69,7 @@ import {
   type StateFileHandle,
   serializeMetadata,
 } from "./metadata.js";
+import { SavepointCorruptError } from "./restore-errors.js";
 
 export const SHARED_DIRECTORY = "shared";
 export const KEYED_DIRECTORY = "keyed";
@@ -59,6 +78,7 @@ export type SavepointFormat = "canonical" | "native";
 
 /** Where and how one subtask's state is written. */
 export interface SnapshotTarget {
+  /** The checkpoint's or savepoint's location ({@link CheckpointStorage.createDirectory}). */
   readonly directory: string;
   readonly savepoint: boolean;
   readonly format: SavepointFormat;
@@ -83,12 +103,22 @@ interface RestoreOwnership {
   deleted: boolean;
 }
 
+/** A checkpoint's or savepoint's folder: a key of a store. */
+interface Folder {
+  readonly store: CheckpointStore;
+  readonly key: string;
+}
+
 export class CheckpointStorage {
   readonly store: CheckpointStore;
   readonly lineage: Lineage;
+  /** Locations (paths or URIs) of the job's folder, default savepoints and shared chunks. */
   readonly jobDirectory: string;
   readonly defaultSavepointDirectory: string;
   readonly sharedDirectory: string;
+  private readonly sharedKey: string;
+  /** Folders of checkpoints and savepoints being written, by location. */
+  private readonly folders = new Map<string, Folder>();
   private readonly incremental: boolean;
   private readonly log: Pick<Logger, "info" | "warn"> | undefined;
   /** Per store: key group → the chunk last written for it (incremental checkpoints). */
@@ -109,8 +139,9 @@ export class CheckpointStorage {
     this.lineage = new Lineage(this.store, jobId);
     // Checked before it names a key: a path-like job id never reaches the store.
     this.jobDirectory = this.store.locate(assertSafeName("job id", jobId));
-    this.defaultSavepointDirectory = resolve(checkpointDirectory, "savepoints");
-    this.sharedDirectory = join(this.jobDirectory, SHARED_DIRECTORY);
+    this.defaultSavepointDirectory = this.store.locate("savepoints");
+    this.sharedKey = `${jobId}/${SHARED_DIRECTORY}`;
+    this.sharedDirectory = this.store.locate(this.sharedKey);
     this.incremental = options.incremental ?? false;
     this.log = options.log;
   }
@@ -120,7 +151,7 @@ export class CheckpointStorage {
    * never pruned or deleted; a CLAIMed one is deleted once subsumed.
    */
   setRestorePoint(directory: string, mode: ClaimMode): void {
-    this.restored = { directory: resolve(directory), mode, deleted: false };
+    this.restored = { directory: absoluteLocation(directory), mode, deleted: false };
   }
 
   /**
@@ -133,6 +164,36 @@ export class CheckpointStorage {
   ): Promise<void> {
     this.lease = lease;
     this.run = await this.lineage.beginRun(startedFrom);
+  }
+
+  /** Throws when this job's lease is lost: called before every commit, as before every `_metadata`. */
+  async checkLease(): Promise<void> {
+    await this.lease?.check();
+  }
+
+  /** A local directory for an attempt's working files (the sqlite backend's databases). */
+  workDirectory(attemptId: string): string {
+    return this.store.scratchDirectory(`${this.jobId}/.work/${attemptId}`);
+  }
+
+  /**
+   * A restored native database copy on the local disk, where SQLite can open it: a local one
+   * where it lies; a remote one read into `directory` and checked against its SHA-256 again.
+   */
+  async localNativeCopy(location: string, expected: { sha256: string }, directory: string): Promise<string> {
+    if (schemeOf(location) !== undefined) {
+      const data = await readLocation(location);
+      if (data === undefined || createHash("sha256").update(data).digest("hex") !== expected.sha256)
+        throw new SavepointCorruptError(
+          location,
+          `native state file ${location} changed or vanished while it was restored; restore from another savepoint or checkpoint`,
+        );
+      await ensureDirectory(directory);
+      const path = join(directory, `restored-${expected.sha256.slice(0, 16)}.sqlite`);
+      await writeFile(path, data, { mode: 0o600 });
+      return path;
+    }
+    return location;
   }
 
   private currentRun(): number {
@@ -152,23 +213,46 @@ export class CheckpointStorage {
     return this.restored !== undefined && this.restored.mode !== "NO_CLAIM";
   }
 
-  /** A fresh directory for checkpoint `id`, or for a savepoint under `targetDirectory`. */
+  /**
+   * A fresh folder for checkpoint `id`, or for a savepoint under `targetDirectory` (a path or
+   * URI); returns its location. Its files go to its scratch directory until {@link complete}.
+   */
   async createDirectory(id: number, savepointTarget?: string): Promise<string> {
-    const directory = savepointTarget
-      ? childPath(
-          savepointTarget,
-          "savepoint name",
-          `savepoint-${this.jobId.slice(0, 12)}-${id}-${randomBytes(3).toString("hex")}`,
-        )
-      : this.store.locate(`${this.lineage.runFolder(this.currentRun())}/chk-${id}`);
-    await rm(directory, { recursive: true, force: true });
-    await ensureDirectory(directory);
-    return directory;
+    let folder: Folder;
+    if (savepointTarget) {
+      // A stop or savepoint may name storage this job has not used yet (`-p s3://…`).
+      await loadStoreScheme(savepointTarget);
+      const name = `savepoint-${this.jobId.slice(0, 12)}-${id}-${randomBytes(3).toString("hex")}`;
+      folder = { store: openStore(savepointTarget), key: assertSafeName("savepoint name", name) };
+    } else {
+      folder = { store: this.store, key: `${this.lineage.runFolder(this.currentRun())}/chk-${id}` };
+    }
+    const location = folder.store.locate(folder.key);
+    await folder.store.delete(folder.key);
+    await ensureDirectory(folder.store.scratchDirectory(folder.key));
+    this.folders.set(location, folder);
+    return location;
+  }
+
+  /** The folder of a location {@link createDirectory} returned. */
+  private folderOf(directory: string): Folder {
+    const folder = this.folders.get(directory);
+    if (!folder)
+      throw new BerthError(
+        "CHECKPOINT_FAILED",
+        `${directory} is not a folder being written; this is a bug in Berth`,
+      );
+    return folder;
+  }
+
+  private scratchOf(directory: string): string {
+    const { store, key } = this.folderOf(directory);
+    return store.scratchDirectory(key);
   }
 
   /**
    * Seeds the incremental chunk index of a restored store: key groups whose chunk a
-   * checkpoint may reference are not rewritten while unchanged. `chunks` have absolute paths.
+   * checkpoint may reference are not rewritten while unchanged. `chunks` have absolute locations.
    */
   seedIncremental(store: KeyedStateStore, range: KeyGroupRange, chunks: readonly KeyedChunk[]): void {
     if (!this.incremental) return;
@@ -200,7 +284,7 @@ export class CheckpointStorage {
   ): Promise<StateFileHandle> {
     const plan = keyed ? this.planKeyed(target, uid, subtask, keyed) : undefined;
     const handle = await this.writeStateFile(
-      target.directory,
+      this.scratchOf(target.directory),
       uid,
       subtask,
       JSON.stringify({ operatorState }),
@@ -226,9 +310,10 @@ export class CheckpointStorage {
     subtask: number,
     { store, range }: SubtaskKeyedState,
   ): () => Promise<KeyedStateHandle> {
+    const scratch = this.scratchOf(target.directory);
     if (target.savepoint && target.format === "native" && store.copyNative) {
       const file = `${uid}-${subtask}.sqlite`;
-      const path = join(target.directory, file);
+      const path = join(scratch, file);
       store.copyNative(path);
       return async () => {
         const handle = await open(path, "r+");
@@ -248,7 +333,7 @@ export class CheckpointStorage {
       const chunks = this.incremental
         ? chunksPerKeyGroup(entries)
         : ((all) => (all.length > 0 ? [encodeChunk(range.start, range.end, all)] : []))([...entries]);
-      return () => this.writeChunks(join(target.directory, KEYED_DIRECTORY), KEYED_DIRECTORY, chunks);
+      return () => this.writeChunks(join(scratch, KEYED_DIRECTORY), KEYED_DIRECTORY, chunks);
     }
     return this.planIncremental(target.directory, store, range);
   }
@@ -270,20 +355,24 @@ export class CheckpointStorage {
       fresh.push(...chunksPerKeyGroup(store.rawEntries({ start: kg, end: kg })));
     }
     const sharedPath = (sha256: string) =>
-      relativeTo(directory, join(this.sharedDirectory, chunkFileName(sha256)));
+      relativeLocation(directory, resolveLocation(this.sharedDirectory, chunkFileName(sha256)));
     return async () => {
       // A referenced chunk must still exist (a failed checkpoint's chunk may have been
-      // collected); if not, its key group is written again — the store has not moved on,
-      // since the subtask waits for this write before it processes anything else.
+      // collected, or never published); if not, its key group is written again — the store
+      // has not moved on, since the subtask waits for this write before it processes anything else.
+      const existing = await existingLocations(
+        [...index.values()].map((c) => resolveLocation(directory, c.path)),
+      );
       for (const [kg, chunk] of index) {
-        if (await exists(resolve(directory, chunk.path))) continue;
+        if (existing.has(resolveLocation(directory, chunk.path))) continue;
         index.delete(kg);
         fresh.push(...chunksPerKeyGroup(store.rawEntries({ start: kg, end: kg })));
       }
       if (fresh.length > 0) {
-        await ensureDirectory(this.sharedDirectory);
-        for (const chunk of fresh) await writeChunk(this.sharedDirectory, chunk);
-        await fsyncDirectory(this.sharedDirectory);
+        const shared = this.store.scratchDirectory(this.sharedKey);
+        await ensureDirectory(shared);
+        for (const chunk of fresh) await writeChunk(shared, chunk);
+        await fsyncDirectory(shared);
       }
       for (const chunk of fresh) {
         index.set(chunk.keyGroups[0], {
@@ -294,13 +383,13 @@ export class CheckpointStorage {
           entries: chunk.entries,
         });
       }
-      // Chunks of this job's directory by relative path; a claimed restore point's by absolute path.
+      // Chunks of this job's directory by relative path; a claimed restore point's by absolute location.
       const chunks = [...index.values()]
         .map((c) => {
-          const path = resolve(directory, c.path);
+          const path = resolveLocation(directory, c.path);
           return {
             ...c,
-            path: path.startsWith(this.jobDirectory + sep) ? relativeTo(directory, path) : path,
+            path: isWithin(path, this.jobDirectory) ? relativeLocation(directory, path) : path,
           };
         })
         .sort((a, b) => a.keyGroups[0] - b.keyGroups[0]);
@@ -330,18 +419,22 @@ export class CheckpointStorage {
     };
   }
 
-  /** The checkpoint is complete once this returns. */
   /**
-   * The checkpoint is complete once this returns: `_metadata` written last, never over an
-   * existing one. A savepoint is then recorded in this run's lineage — before a stop commits
-   * anything, so the point that follows those commits is always found.
+   * The checkpoint is complete once this returns: its files and new shared chunks published,
+   * then `_metadata` written last, never over an existing one, by the lease's holder only. A
+   * savepoint is then recorded in this run's lineage — before a stop commits anything, so the
+   * point that follows those commits is always found.
    */
   async complete(directory: string, metadata: CheckpointMetadata): Promise<void> {
     if (metadata.kind === "savepoint") assertSelfContained(directory, metadata);
+    const folder = this.folderOf(directory);
+    await folder.store.publish(folder.key);
+    if (this.incremental) await this.store.publish(this.sharedKey);
     await this.lease?.check();
     faultPoint("checkpoint-storage-write");
     const { metadataSha256: _, ...rest } = metadata;
     await writeOnce(directory, METADATA_FILE, serializeMetadata(rest));
+    this.folders.delete(directory);
     if (metadata.kind === "savepoint")
       await this.lineage.recordSavepoint(this.currentRun(), {
         checkpointId: metadata.checkpointId,
@@ -357,7 +450,9 @@ export class CheckpointStorage {
   }
 
   async discard(directory: string): Promise<void> {
-    await rm(directory, { recursive: true, force: true });
+    const folder = this.folders.get(directory);
+    this.folders.delete(directory);
+    if (folder) await folder.store.delete(folder.key);
   }
 
   /** Completed checkpoints of this run, oldest first. */
@@ -389,8 +484,8 @@ export class CheckpointStorage {
   }
 
   /**
-   * Absolute paths of every keyed state file the complete checkpoints of every run reference;
-   * undefined if one cannot be read.
+   * Absolute locations of every keyed state file the complete checkpoints of every run
+   * reference; undefined if one cannot be read.
    */
   private async referencedFiles(): Promise<Set<string> | undefined> {
     const references = new Set<string>();
@@ -412,8 +507,8 @@ export class CheckpointStorage {
         for (const subtask of operator.subtasks ?? []) {
           const keyed = subtask.keyed;
           if (keyed?.kind === "chunks")
-            for (const chunk of keyed.chunks) references.add(resolve(directory, chunk.path));
-          else if (keyed?.kind === "sqlite") references.add(resolve(directory, keyed.path));
+            for (const chunk of keyed.chunks) references.add(resolveLocation(directory, chunk.path));
+          else if (keyed?.kind === "sqlite") references.add(resolveLocation(directory, keyed.path));
         }
       }
     }
@@ -421,34 +516,23 @@ export class CheckpointStorage {
   }
 
   private async collectShared(references: ReadonlySet<string>): Promise<void> {
-    const names = await readdir(this.sharedDirectory).catch(() => [] as string[]);
-    let removed = 0;
-    for (const name of names) {
-      const path = join(this.sharedDirectory, name);
-      // Temp files are left only by a crash: no chunk is being written while this runs.
-      if ((name.endsWith(CHUNK_SUFFIX) && !references.has(path)) || name.endsWith(".tmp")) {
-        await rm(path, { force: true });
-        removed++;
-      }
+    for (const name of await this.store.list(this.sharedKey)) {
+      const key = `${this.sharedKey}/${name}`;
+      if (name.endsWith(CHUNK_SUFFIX) && !references.has(this.store.locate(key)))
+        await this.store.delete(key);
     }
-    if (removed > 0) await fsyncDirectory(this.sharedDirectory);
   }
 
   private async deleteClaimedIfSubsumed(references: ReadonlySet<string>): Promise<void> {
     const claimed = this.restored;
     if (claimed?.mode !== "CLAIM" || claimed.deleted) return;
-    const inside = claimed.directory + sep;
-    for (const path of references) if (path.startsWith(inside)) return;
-    if (
-      !(await stat(claimed.directory).then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    for (const path of references) if (isWithin(path, claimed.directory)) return;
+    const store = openStore(claimed.directory);
+    if ((await store.list("")).length === 0) {
       claimed.deleted = true;
       return;
     }
-    await rm(claimed.directory, { recursive: true, force: true });
+    await store.delete("");
     claimed.deleted = true;
     this.log?.info(`claimed restore point ${claimed.directory} is subsumed by newer checkpoints: deleted`);
   }
@@ -459,12 +543,23 @@ async function writeOnce(directory: string, name: string, content: string): Prom
   if (!(await openStore(directory).writeIfAbsent(name, content)))
     throw new BerthError(
       "CHECKPOINT_FAILED",
-      `${join(directory, name)} already exists, and it is written once: another writer, or something else, put it there; the checkpoint fails`,
+      `${directory}/${name} already exists, and it is written once: another writer, or something else, put it there; the checkpoint fails`,
     );
 }
 
-function relativeTo(directory: string, path: string): string {
-  return relative(directory, path).split(sep).join("/");
+/** Which of `locations` exist: each folder listed once (a checkpoint references many chunks of one). */
+async function existingLocations(locations: readonly string[]): Promise<Set<string>> {
+  const byFolder = new Map<string, string[]>();
+  for (const location of locations) {
+    const { folder } = splitLocation(location);
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), location]);
+  }
+  const existing = new Set<string>();
+  for (const [folder, inFolder] of byFolder) {
+    const names = new Set(await openStore(folder).list(""));
+    for (const location of inFolder) if (names.has(splitLocation(location).name)) existing.add(location);
+  }
+  return existing;
 }
 
 /** A savepoint references nothing outside its directory (it may be moved or copied whole). */

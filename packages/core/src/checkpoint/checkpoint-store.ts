@@ -1,16 +1,23 @@
 /**
- * The checkpoint-storage interface (ADR 0006): the five operations the core needs from
+ * The checkpoint-storage interface (ADR 0006, ADR 0018): the operations the core needs from
  * wherever checkpoints, savepoints and a job's lineage live. A local directory implements it
- * today (local-directory-store.ts); an object store (S3: `If-None-Match: *` puts, a lease
- * object) implements the same operations later without the core depending on its SDK.
+ * (local-directory-store.ts); an object store implements the same operations in its own
+ * package (S3: `@berth/sink-s3/checkpoint-store`, `If-None-Match: *` puts and a lease object),
+ * loaded for its URI scheme, so the core depends on no SDK.
  *
  * Keys are `/`-separated paths relative to the store's root, like object keys. A store never
  * shows half an object: `writeIfAbsent` is atomic and durable once it returns, which is what
- * makes `_metadata` (written last) the one mark of a complete checkpoint.
+ * makes `_metadata` (written last) the one mark of a complete checkpoint. Files that must exist
+ * on a local disk first (a state file as it is written, SQLite's native copy) are written to
+ * the folder's scratch directory and published before `_metadata`.
  */
-import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BerthError } from "../errors.js";
+import { loadOptionalModule } from "../optional-module.js";
 import { LocalDirectoryStore } from "./local-directory-store.js";
+import { absoluteLocation, schemeOf, splitLocation } from "./locations.js";
 
 export interface CheckpointStore {
   /** The root: an absolute local path, or a URI (`s3://bucket/prefix`). */
@@ -30,8 +37,19 @@ export interface CheckpointStore {
    * created it, false when it existed (nothing is overwritten).
    */
   writeIfAbsent(key: string, data: string | Buffer): Promise<boolean>;
-  /** Deletes `key`, or every key under the folder `key`; nothing there is not an error. */
+  /** Deletes `key`, or every key under the folder `key` (and its scratch directory); nothing there is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * A local directory for the files of folder `key` before {@link publish}: the folder itself
+   * for a local store; for a remote store a directory under the system's temp directory.
+   */
+  scratchDirectory(key: string): string;
+  /**
+   * Makes every file in the scratch directory of folder `key` an object of the store under
+   * `key`, durably, then drops the scratch copies (a local store has nothing to do: its files
+   * were written in place and made durable as they were written).
+   */
+  publish(key: string): Promise<void>;
   /**
    * Takes the lease of `jobId`: one owner per job id across every process that reaches this
    * store. Refused (a typed error naming the holder) while another live owner holds it.
@@ -43,9 +61,10 @@ export interface CheckpointStore {
 export interface Lease {
   readonly jobId: string;
   /**
-   * Throws when the lease is no longer this process's (an object-store lease that expired
-   * while the process was paused). Called before every `_metadata` write, so an owner that
-   * lost its lease fences itself; a kernel lock cannot be lost while the process lives.
+   * Throws when the lease is no longer this process's (an object-store lease another process
+   * took over while this one was paused). Called before every `_metadata` write and every
+   * commit, so an owner that lost its lease fences itself; a kernel lock cannot be lost while
+   * the process lives.
    */
   check(): Promise<void>;
   release(): Promise<void>;
@@ -57,29 +76,77 @@ export type StoreOpener = (location: string) => CheckpointStore;
 const schemes = new Map<string, StoreOpener>();
 
 /**
- * Registers the store of a URI scheme (e.g. `s3`): a storage package calls this so that
- * `s3://…` locations open its store. The core itself knows only local directories.
+ * The storage package of each scheme Berth knows: loaded (by {@link loadStoreScheme}) when a
+ * location of that scheme is first used, and asked for its `openCheckpointStore`.
+ */
+const STORAGE_PACKAGES: Readonly<Record<string, string>> = { s3: "@berth/sink-s3/checkpoint-store" };
+
+/**
+ * Registers the store of a URI scheme (e.g. `s3`), so that its locations open that store. A
+ * storage package the core does not know registers itself this way; `s3` is loaded on demand.
  */
 export function registerStoreScheme(scheme: string, open: StoreOpener): void {
   schemes.set(scheme.toLowerCase(), open);
 }
 
-const SCHEME = /^([a-z][a-z0-9+.-]+):\/\//i;
+/**
+ * Loads the storage package of `location`'s scheme, once, unless one is registered: call
+ * before {@link openStore} for a location given by a user. A local path needs nothing.
+ */
+export async function loadStoreScheme(location: string): Promise<void> {
+  const scheme = schemeOf(location);
+  if (scheme === undefined || schemes.has(scheme)) return;
+  const module = STORAGE_PACKAGES[scheme];
+  if (module === undefined) return; // openStore says no storage is known for it
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = await loadOptionalModule(module);
+  } catch (error) {
+    const missing = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
+    throw new BerthError(
+      "CHECKPOINT_STORAGE_UNAVAILABLE",
+      missing
+        ? `${location}: checkpoints on ${scheme}:// need ${module.split("/").slice(0, 2).join("/")}; install it in this project`
+        : `${location}: cannot load ${module} (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+  const open = loaded.openCheckpointStore;
+  if (typeof open !== "function")
+    throw new BerthError(
+      "CHECKPOINT_STORAGE_UNAVAILABLE",
+      `${location}: ${module} has no openCheckpointStore(); install a version matching @berth/core`,
+    );
+  registerStoreScheme(scheme, open as StoreOpener);
+}
 
 /** The store rooted at `location`: a local directory, or a URI of a registered scheme. */
 export function openStore(location: string): CheckpointStore {
-  const scheme = SCHEME.exec(location)?.[1]?.toLowerCase();
-  if (scheme === undefined || isAbsolute(location)) return new LocalDirectoryStore(resolve(location));
+  const scheme = schemeOf(location);
+  if (scheme === undefined) return new LocalDirectoryStore(absoluteLocation(location));
   const open = schemes.get(scheme);
   if (!open)
     throw new BerthError(
-      "CONFIG_INVALID",
-      `${location}: no checkpoint storage for ${scheme}:// is loaded; use a local directory, or import the storage package that registers ${scheme}://`,
+      "CHECKPOINT_STORAGE_UNAVAILABLE",
+      STORAGE_PACKAGES[scheme]
+        ? `${location}: the checkpoint storage for ${scheme}:// is not loaded; await loadStoreScheme(location) (or import ${STORAGE_PACKAGES[scheme]}) first`
+        : `${location}: no checkpoint storage for ${scheme}:// is known; use a local directory or s3://bucket/prefix`,
     );
-  return open(location);
+  return open(absoluteLocation(location));
 }
 
 /** The object at `location` (a path or URI), read through the store of its folder; undefined when absent. */
 export function readLocation(location: string): Promise<Buffer | undefined> {
-  return openStore(dirname(location)).read(basename(location));
+  const { folder, name } = splitLocation(location);
+  return openStore(folder).read(name);
+}
+
+/**
+ * The scratch directory of folder `key` of a remote store at `location`: under the system's
+ * temp directory (TMPDIR), one tree per store location, so nothing of it needs to outlive the
+ * process — what must survive is published.
+ */
+export function remoteScratchDirectory(location: string, key: string): string {
+  const store = createHash("sha256").update(location).digest("hex").slice(0, 16);
+  return join(tmpdir(), "berth-scratch", store, ...key.split("/").filter(Boolean));
 }

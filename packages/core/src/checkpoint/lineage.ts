@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { errorMessage } from "../errors.js";
-import { type CheckpointStore, openStore } from "./checkpoint-store.js";
+import { type CheckpointStore, loadStoreScheme, openStore } from "./checkpoint-store.js";
 import { METADATA_FILE } from "./metadata.js";
 import { RestoreError, SavepointNotFoundError } from "./restore-errors.js";
 
@@ -167,6 +167,7 @@ export class Lineage {
     const checkpoint = (await this.checkpoints(run.run)).at(-1);
     const savepoint = (await this.savepoints(run.run)).at(-1);
     if (savepoint && (!checkpoint || savepoint.checkpointId > checkpoint.id)) {
+      await loadStoreScheme(savepoint.location); // a savepoint may lie in other storage (`-p s3://…`)
       if ((await openStore(savepoint.location).read(METADATA_FILE)) === undefined)
         throw new SavepointNotFoundError(
           savepoint.location,

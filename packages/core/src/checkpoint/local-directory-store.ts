@@ -74,6 +74,14 @@ export class LocalDirectoryStore implements CheckpointStore {
     await fsyncDirectory(dirname(path)).catch(() => undefined); // the parent may be gone too
   }
 
+  /** Files are written in place: the folder is its own scratch directory. */
+  scratchDirectory(key: string): string {
+    return this.locate(key);
+  }
+
+  /** Nothing to upload: files written in place were made durable as they were written. */
+  async publish(_key: string): Promise<void> {}
+
   /** The job-id kernel lock in the job's folder (locks/job-id-lock.ts): the process's death releases it. */
   async lease(jobId: string): Promise<Lease> {
     const lock = await lockJobId(this.locate(jobId), jobId);

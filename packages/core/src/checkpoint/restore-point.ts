@@ -7,12 +7,12 @@
  * SQLite opens by path) is read through the checkpoint-storage interface.
  */
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
 import { errorMessage } from "../errors.js";
 import { inRange, type KeyGroupRange } from "../state/key-groups.js";
 import type { StateEntry } from "../state/state-backend.js";
-import { openStore, readLocation } from "./checkpoint-store.js";
+import { loadStoreScheme, openStore, readLocation } from "./checkpoint-store.js";
 import { decodeChunk, hashFile } from "./keyed-chunks.js";
+import { resolveLocation, schemeOf } from "./locations.js";
 import {
   type CheckpointMetadata,
   COMMITS_FILE,
@@ -25,7 +25,7 @@ import {
 } from "./metadata.js";
 import { SavepointCorruptError, SavepointNotFoundError, SavepointVersionError } from "./restore-errors.js";
 
-/** Keyed state of one restored subtask; every path absolute and verified. */
+/** Keyed state of one restored subtask; every path an absolute location, verified. */
 export type RestoredKeyed =
   | { readonly kind: "entries"; readonly entries: readonly StateEntry[] }
   | { readonly kind: "chunks"; readonly chunks: readonly KeyedChunk[] }
@@ -53,7 +53,7 @@ export interface RestorePoint {
 }
 
 const RESTORE_ANOTHER = "restore from another savepoint or checkpoint";
-/** A native database copy: SQLite opens it by path, so it is hashed where it lies. */
+/** A native database copy: SQLite opens it by path, so a local one is hashed where it lies (streamed). */
 const NATIVE_FILE = "native state file";
 
 function missing(file: string, what: string, error?: unknown): SavepointCorruptError {
@@ -78,6 +78,7 @@ function digest(data: Buffer): { sha256: string; bytes: number } {
 }
 
 export async function loadRestorePoint(path: string): Promise<RestorePoint> {
+  await loadStoreScheme(path);
   const store = openStore(path);
   const directory = store.location;
   const metadata = await readMetadata(directory);
@@ -100,11 +101,11 @@ export async function loadRestorePoint(path: string): Promise<RestorePoint> {
       const keyed = handle.keyed;
       let restored: RestoredKeyed | undefined;
       if (keyed?.kind === "chunks") {
-        const chunks = keyed.chunks.map((c) => ({ ...c, path: resolve(directory, c.path) }));
+        const chunks = keyed.chunks.map((c) => ({ ...c, path: resolveLocation(directory, c.path) }));
         for (const chunk of chunks) await verifyFile(chunk.path, chunk, verified, "keyed state chunk");
         restored = { kind: "chunks", chunks };
       } else if (keyed?.kind === "sqlite") {
-        const native = { ...keyed, path: resolve(directory, keyed.path) };
+        const native = { ...keyed, path: resolveLocation(directory, keyed.path) };
         await verifyFile(native.path, native, verified, NATIVE_FILE);
         restored = native;
       } else if (content.keyed) {
@@ -124,6 +125,7 @@ export async function loadRestorePoint(path: string): Promise<RestorePoint> {
 
 /** Reads and checks `_metadata` only (no state file is read). */
 export async function readMetadata(directory: string): Promise<CheckpointMetadata> {
+  await loadStoreScheme(directory);
   const store = openStore(directory);
   const metadataPath = store.locate(METADATA_FILE);
   let raw: string;
@@ -201,7 +203,7 @@ async function verifyFile(
   const known = verified.get(file);
   const actual =
     known ??
-    (what === NATIVE_FILE
+    (what === NATIVE_FILE && schemeOf(file) === undefined
       ? await hashFile(file).catch((error: unknown) => {
           throw missing(file, what, error);
         })

@@ -4,9 +4,7 @@
  * `@berth/sink-postgres/cli`, `berth s3 …` `runS3Cli` of `@berth/sink-s3/cli`) when that package is installed (beside @berth/core, or in the
  * current directory's project).
  */
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { loadOptionalModule } from "../optional-module.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 export interface CliExtension {
@@ -43,23 +41,10 @@ export const CLI_EXTENSIONS: readonly CliExtension[] = [
   },
 ];
 
-async function load(specifier: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(specifier)) as Record<string, unknown>;
-  } catch (first) {
-    try {
-      const resolved = createRequire(join(process.cwd(), "package.json")).resolve(specifier);
-      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
-    } catch {
-      throw first;
-    }
-  }
-}
-
 export async function runExtension(extension: CliExtension, args: readonly string[]): Promise<number> {
   let module: Record<string, unknown>;
   try {
-    module = await load(extension.module);
+    module = await loadOptionalModule(extension.module);
   } catch (error) {
     const missing = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
     throw new CliError(

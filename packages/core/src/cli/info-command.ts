@@ -3,8 +3,8 @@
  * operators with their state sizes, pending committables, whether a job claimed it — after
  * verifying every file, and without secrets.
  */
-import { resolve } from "node:path";
 import { readClaim } from "../checkpoint/claim.js";
+import { isWithin, resolveLocation } from "../checkpoint/locations.js";
 import { loadRestorePoint } from "../checkpoint/restore-point.js";
 import { BerthError } from "../errors.js";
 import { redactValue } from "../redact.js";
@@ -25,7 +25,6 @@ export async function infoCommand(
   }
   const { metadata } = point;
   const claim = await readClaim(point.directory);
-  const inside = `${point.directory}/`;
   const summary = redactValue({
     path: point.directory,
     kind: metadata.kind,
@@ -42,14 +41,16 @@ export async function infoCommand(
     operators: metadata.operators.map((o) => {
       const keyed = o.subtasks.flatMap((s) =>
         s.keyed?.kind === "chunks"
-          ? s.keyed.chunks.map((c) => ({ path: resolve(point.directory, c.path), bytes: c.bytes }))
+          ? s.keyed.chunks.map((c) => ({ path: resolveLocation(point.directory, c.path), bytes: c.bytes }))
           : s.keyed?.kind === "sqlite"
-            ? [{ path: resolve(point.directory, s.keyed.path), bytes: s.keyed.bytes }]
+            ? [{ path: resolveLocation(point.directory, s.keyed.path), bytes: s.keyed.bytes }]
             : [],
       );
       const unique = new Map(keyed.map((k) => [k.path, k.bytes]));
       const keyedBytes = [...unique.values()].reduce((n, b) => n + b, 0);
-      const sharedBytes = [...unique].filter(([p]) => !p.startsWith(inside)).reduce((n, [, b]) => n + b, 0);
+      const sharedBytes = [...unique]
+        .filter(([p]) => !isWithin(p, point.directory))
+        .reduce((n, [, b]) => n + b, 0);
       return {
         uid: o.uid,
         parallelism: o.parallelism,

@@ -5,9 +5,10 @@
  * job ends FINISHED.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { resolve } from "node:path";
+import { loadStoreScheme } from "../checkpoint/checkpoint-store.js";
 import type { ClaimMode } from "../checkpoint/claim.js";
 import { latestRestorePoint } from "../checkpoint/lineage.js";
+import { absoluteLocation } from "../checkpoint/locations.js";
 import { RestoreError } from "../checkpoint/restore-errors.js";
 import { claimRegistration } from "../control/job-registry.js";
 import { startRestServer } from "../control/rest-server.js";
@@ -60,7 +61,14 @@ export async function runCommand(
   const jobId = flags.jobId ?? randomUUID();
   if (!isSafeName(jobId)) throw new CliError(new UnsafeNameError("job id", jobId).message, ExitCode.USAGE);
   const pipeline = await loadPipeline(pipelinePath, pipelineArgs);
-  const checkpointDirectory = resolve(flags.checkpointDir);
+  const checkpointDirectory = absoluteLocation(flags.checkpointDir);
+  // s3://… needs its storage package: a missing one is a bad value, said before anything starts.
+  for (const location of [checkpointDirectory, flags.fromSavepoint ?? ""])
+    await loadStoreScheme(location).catch((error: unknown) => {
+      throw error instanceof BerthError
+        ? new CliError(error.message, ExitCode.USAGE, { cause: error })
+        : error;
+    });
   const restorePath = flags.fromLatest
     ? await latestRestorePoint(checkpointDirectory, jobId)
     : flags.fromSavepoint;

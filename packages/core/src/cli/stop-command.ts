@@ -4,8 +4,8 @@
  * phases live in a terminal.
  */
 import { randomUUID } from "node:crypto";
-import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { absoluteLocation } from "../checkpoint/locations.js";
 import { ControlClient } from "./control-client.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
@@ -59,7 +59,7 @@ export async function triggerCommand(
     ...(kind === "stop" ? { drain: flags.drain ?? false } : {}),
     formatType: type.toUpperCase(),
     triggerId,
-    ...(flags.directory ? { targetDirectory: resolve(flags.directory) } : {}),
+    ...(flags.directory ? { targetDirectory: absoluteLocation(flags.directory) } : {}),
   };
   await client.request("POST", `/jobs/${jobId}/${kind === "stop" ? "stop" : "savepoints"}`, body);
   if (flags.detached) {

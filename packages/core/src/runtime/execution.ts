@@ -284,6 +284,7 @@ export class Execution {
       if (restored.length > 0) {
         const committer = await vertex.sink.createCommitter(context);
         try {
+          await this.settings.storage.checkLease();
           for (const c of restored) await this.commitRestored(committer, c);
         } finally {
           await committer.close();
@@ -347,19 +348,24 @@ export class Execution {
     const { backend, attemptId, storage } = this.settings;
     const name = `${vertex.uid}-${index}-${attemptId}`;
     const overlaps = (kg: readonly [number, number]) => kg[1] >= range.start && kg[0] <= range.end;
-    const natives = (restored ?? []).flatMap((s) =>
-      s.keyed?.kind === "sqlite" && overlaps(s.keyed.keyGroups)
-        ? [{ path: s.keyed.path, keyGroups: { start: s.keyed.keyGroups[0], end: s.keyed.keyGroups[1] } }]
-        : [],
+    const nativeHandles = (restored ?? []).flatMap((s) =>
+      s.keyed?.kind === "sqlite" && overlaps(s.keyed.keyGroups) ? [s.keyed] : [],
     );
     let store: KeyedStateStore;
-    if (natives.length > 0) {
+    if (nativeHandles.length > 0) {
       if (!backend.restoreNative)
         throw new SavepointBackendMismatchError(
           this.settings.restorePoint?.directory ?? "",
           "sqlite",
           backend.kind,
         );
+      const natives = [];
+      // SQLite opens its copies by path: one in remote storage is read to this attempt's work directory first.
+      for (const keyed of nativeHandles)
+        natives.push({
+          path: await storage.localNativeCopy(keyed.path, keyed, storage.workDirectory(attemptId)),
+          keyGroups: { start: keyed.keyGroups[0], end: keyed.keyGroups[1] },
+        });
       store = backend.restoreNative(name, natives, range);
     } else {
       store = backend.createStore(name);
@@ -578,9 +584,13 @@ export class Execution {
   /** Commits every pending committable up to checkpoint `id` on every sink subtask. */
   commitUpTo(completed: CompletedCheckpoint): Promise<void> {
     const id = completed.checkpointId;
-    return Promise.all(
-      this.sinks.flatMap((s) => s.operators.map((o) => o.notifyCheckpointComplete(id))),
-    ).then(() => undefined);
+    // A process that lost its lease (paused past its expiry) commits nothing more.
+    return this.settings.storage
+      .checkLease()
+      .then(() =>
+        Promise.all(this.sinks.flatMap((s) => s.operators.map((o) => o.notifyCheckpointComplete(id)))),
+      )
+      .then(() => undefined);
   }
 
   /** Committables up to `id` not yet confirmed, over all sinks. */
