@@ -12,6 +12,17 @@ import { type FileCommittable, fileNames } from "./file-committable.js";
 import { publishFile } from "./file-committer.js";
 import type { ResolvedFileSinkOptions } from "./file-sink-options.js";
 
+const LINE_BREAK = /[\r\n]/;
+
+// A module function, not a closure in formatLine: that ran once per record on the hot path.
+function rejectRecord(record: unknown, detail: string, cause?: unknown): never {
+  throw new RecordRejectedError(
+    "RECORD_REJECTED",
+    `file sink: the format ${detail} for record ${previewRecord(record)}; fix the format or filter such records out before the sink`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 interface OpenTransaction {
   readonly handle: FileHandle;
   readonly names: { pending: string; final: string };
@@ -51,22 +62,15 @@ export class FileWriter<T> implements SinkWriter<T, FileCommittable> {
 
   /** The record's line, or a bad record — before anything of it is buffered, so the writer goes on. */
   private formatLine(record: T): string {
-    const reject = (detail: string, cause?: unknown): never => {
-      throw new RecordRejectedError(
-        "RECORD_REJECTED",
-        `file sink: the format ${detail} for record ${previewRecord(record)}; fix the format or filter such records out before the sink`,
-        cause === undefined ? undefined : { cause },
-      );
-    };
     let line: unknown;
     try {
       line = this.options.format(record);
     } catch (error) {
-      return reject(`threw (${errorMessage(error)})`, error);
+      return rejectRecord(record, `threw (${errorMessage(error)})`, error);
     }
-    if (typeof line !== "string") return reject(`returned ${typeof line}, not a string`);
+    if (typeof line !== "string") return rejectRecord(record, `returned ${typeof line}, not a string`);
     // One line per record: a line break would split it into lines no reader can tell apart.
-    if (/[\r\n]/.test(line)) return reject("returned a line break");
+    if (LINE_BREAK.test(line)) return rejectRecord(record, "returned a line break");
     return line;
   }
 
