@@ -44,6 +44,7 @@ export {
   type KafkaServerOptions,
   kafkaBrokerSettings,
 } from "./kafka-server.js";
+export { ensureMavenRuntime, type MavenCoordinate, type MavenRuntimeSpec } from "./maven-runtime.js";
 export { REPO_ROOT, servicesDir } from "./paths.js";
 export { isS3Ready } from "./s3-probe.js";
 export { S3PROXY_VERSION, S3Server, type S3ServerOptions } from "./s3-server.js";
