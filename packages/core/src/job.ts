@@ -9,6 +9,7 @@ import { EventEmitter } from "node:events";
 import { rm, rmdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CheckpointStats } from "./checkpoint/checkpoint-coordinator.js";
 import { CheckpointStorage, type SavepointFormat } from "./checkpoint/checkpoint-storage.js";
 import type { Lease } from "./checkpoint/checkpoint-store.js";
 import { assertNotClaimedByOther, type ClaimMode, claim, releaseClaim } from "./checkpoint/claim.js";
@@ -20,6 +21,7 @@ import { createLogger, type Logger } from "./logger.js";
 import type { Pipeline } from "./pipeline/pipeline.js";
 import { isBadRecordFailure } from "./runtime/bad-records.js";
 import { Execution } from "./runtime/execution.js";
+import { OperatorMetrics } from "./runtime/operator-metrics.js";
 import { PrefixClaims } from "./runtime/prefix-claims.js";
 import { assertSafeName } from "./safe-name.js";
 import { newAttemptId } from "./sink/names.js";
@@ -104,6 +106,24 @@ export interface JobResult {
   readonly error?: Error;
 }
 
+/** Emitted as `"exception"` for every failure of the job: a failover (`restarting`) or its end. */
+export interface JobException {
+  readonly error: Error;
+  /** Epoch ms. */
+  readonly timestamp: number;
+  /** True when the job restarts after it; false when the job ended FAILED with it. */
+  readonly restarting: boolean;
+}
+
+/** Emitted as `"restored"` when an attempt starts from a checkpoint or savepoint. */
+export interface JobRestore {
+  readonly checkpointId: number;
+  readonly directory: string;
+  readonly savepoint: boolean;
+  /** Epoch ms. */
+  readonly timestamp: number;
+}
+
 type ExecutionEnd = { kind: "finished"; savepoint: string } | { kind: "canceled" };
 
 function isLeaseLost(error: unknown): boolean {
@@ -112,6 +132,8 @@ function isLeaseLost(error: unknown): boolean {
 
 export class Job extends EventEmitter {
   readonly jobId: string;
+  /** Records in and out, backpressure and pending commits per subtask, across attempts. */
+  readonly operatorMetrics = new OperatorMetrics();
   private jobState: JobState = "CREATED";
   private readonly storage: CheckpointStorage;
   private readonly log: Logger;
@@ -124,7 +146,8 @@ export class Job extends EventEmitter {
   private jobIdLease: Promise<Lease> | undefined;
   /** Sink prefixes claimed at their targets, held from the first attempt to the end of the run. */
   private readonly prefixClaims = new PrefixClaims();
-  private readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
+  /** The job's options with their defaults applied. */
+  readonly settings: Required<Omit<JobOptions, "jobId" | "restore" | "logger" | "stateBackend">> & {
     stateBackend: StateBackendKind;
   };
 
@@ -305,6 +328,7 @@ export class Job extends EventEmitter {
           sdkVersion: SDK_VERSION,
           log: this.log,
           prefixClaims: this.prefixClaims,
+          metrics: this.operatorMetrics,
           onBadRecord: (uid, outcome) => this.emit("bad-record", uid, outcome),
         });
       } catch (error) {
@@ -314,6 +338,13 @@ export class Job extends EventEmitter {
         await this.discardWorkDirectory(attemptId);
         return this.failed(error);
       }
+      if (restorePoint)
+        this.emit("restored", {
+          checkpointId: restorePoint.metadata.checkpointId,
+          directory: restorePoint.directory,
+          savepoint: restorePoint.metadata.kind === "savepoint",
+          timestamp: Date.now(),
+        } satisfies JobRestore);
       const end = await this.runExecution(execution).then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -332,6 +363,11 @@ export class Job extends EventEmitter {
       const error = this.stopOutcome(end.error);
       if (!this.restartable(error) || ++failures > this.settings.restartStrategy.attempts)
         return this.failed(error);
+      this.emit("exception", {
+        error: error instanceof Error ? error : new Error(String(error)),
+        timestamp: Date.now(),
+        restarting: true,
+      } satisfies JobException);
       this.setState("FAILING");
       this.log.warn(
         `job failed, restarting (${failures}/${this.settings.restartStrategy.attempts}): ${errorMessage(error)}`,
@@ -378,6 +414,7 @@ export class Job extends EventEmitter {
   private failed(error: unknown): JobResult {
     const err = error instanceof Error ? error : new Error(String(error));
     this.log.error(`job FAILED: ${err.message}`);
+    this.emit("exception", { error: err, timestamp: Date.now(), restarting: false } satisfies JobException);
     this.setState("FAILED");
     return {
       state: "FAILED",
@@ -413,6 +450,7 @@ export class Job extends EventEmitter {
       this.emit("snapshot-written", id, directory),
     );
     execution.coordinator.on("barrier-injected", (id: number) => this.emit("barrier-injected", id));
+    execution.coordinator.on("checkpoint", (stats: CheckpointStats) => this.emit("checkpoint", stats));
     this.setState("RUNNING");
     this.emit("running");
     return Promise.race([ended, execution.failure]);

@@ -4,14 +4,19 @@
  * writing `_metadata` atomically. Only then are sinks told to commit.
  */
 import { EventEmitter } from "node:events";
-import { BerthError } from "../errors.js";
+import { BerthError, errorMessage } from "../errors.js";
 import { faultPoint } from "../fault-injection.js";
 import { describeOsError, osErrorMessage } from "../os-errors.js";
 import type { BarrierOptions, BarrierStop } from "../runtime/stream-element.js";
 import type { SnapshotSink } from "../runtime/subtask.js";
 import type { Json } from "../sink/sink.js";
 import type { CheckpointStorage, SavepointFormat, SubtaskKeyedState } from "./checkpoint-storage.js";
-import type { CheckpointMetadata, StateFileHandle, StoredCommittable } from "./metadata.js";
+import {
+  type CheckpointMetadata,
+  type StateFileHandle,
+  type StoredCommittable,
+  stateBytes,
+} from "./metadata.js";
 
 export interface TriggerRequest {
   readonly savepoint: boolean;
@@ -20,6 +25,28 @@ export interface TriggerRequest {
   readonly targetDirectory?: string;
   /** Format of a savepoint (checkpoints are always canonical). Default "canonical". */
   readonly format?: SavepointFormat;
+}
+
+/**
+ * What the coordinator tells about each checkpoint and savepoint as it goes, emitted as
+ * `"checkpoint"` when it is triggered, and again when it completed or failed.
+ */
+export interface CheckpointStats {
+  readonly id: number;
+  readonly status: "IN_PROGRESS" | "COMPLETED" | "FAILED";
+  readonly savepoint: boolean;
+  readonly stop: BarrierStop;
+  readonly format: SavepointFormat;
+  /** Epoch ms the checkpoint was triggered. */
+  readonly triggeredAt: number;
+  /** Epoch ms it completed or failed. */
+  readonly endedAt?: number;
+  /** Bytes of state (completed only). */
+  readonly stateBytes?: number;
+  /** Committables it holds, pending until committed (completed only). */
+  readonly committables?: number;
+  readonly directory?: string;
+  readonly failure?: string;
 }
 
 export interface CompletedCheckpoint {
@@ -146,6 +173,14 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
     if (this.stopped) throw new BerthError("CHECKPOINT_DECLINED", "the job is no longer running");
     const id = ++this.lastCheckpointId;
     const what = request.savepoint ? `savepoint ${id}` : `checkpoint ${id}`;
+    const triggered = {
+      id,
+      savepoint: request.savepoint,
+      stop: request.stop,
+      format: request.savepoint ? (request.format ?? "canonical") : "canonical",
+      triggeredAt: Date.now(),
+    } as const;
+    this.emit("checkpoint", { ...triggered, status: "IN_PROGRESS" } satisfies CheckpointStats);
     const abandoned = () =>
       new BerthError("CHECKPOINT_DECLINED", `${what} was abandoned: the job stopped running`);
     // One deadline over every step — directory, acknowledgements, `_metadata` — so storage that
@@ -196,6 +231,14 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
       writingMetadata = true;
       await within(this.storage.complete(directory, metadata));
       completed = true;
+      this.emit("checkpoint", {
+        ...triggered,
+        status: "COMPLETED",
+        endedAt: Date.now(),
+        stateBytes: stateBytes(metadata),
+        committables: metadata.sinks.reduce((n, s) => n + s.committables.length, 0),
+        directory,
+      } satisfies CheckpointStats);
       this.emit("snapshot-written", id, directory);
       faultPoint("after-checkpoint-complete");
       if (!request.savepoint) await this.storage.pruneCheckpoints(this.settings.retained);
@@ -210,7 +253,15 @@ export class CheckpointCoordinator extends EventEmitter implements SnapshotSink 
         if (directory !== undefined && !writingMetadata)
           await this.storage.discard(directory).catch(() => undefined);
       }
-      throw ioFailure(what, error);
+      const failure = ioFailure(what, error);
+      if (!completed)
+        this.emit("checkpoint", {
+          ...triggered,
+          status: "FAILED",
+          endedAt: Date.now(),
+          failure: errorMessage(failure),
+        } satisfies CheckpointStats);
+      throw failure;
     } finally {
       clearTimeout(timeout);
       if (this.pending === pending) this.pending = undefined;

@@ -132,3 +132,21 @@ export function verifyMetadataChecksum(text: string): "ok" | "absent" | "mismatc
   const zeroed = text.replace(match[0], match[0].replace(match[1] as string, ZEROS));
   return createHash("sha256").update(zeroed).digest("hex") === match[1] ? "ok" : "mismatch";
 }
+
+/**
+ * The full size of a checkpoint's state in bytes — operator state files and keyed state, each
+ * file once, including chunks it references from earlier checkpoints (Flink's `state_size`).
+ */
+export function stateBytes(metadata: CheckpointMetadata): number {
+  const keyed = new Map<string, number>();
+  let bytes = 0;
+  for (const operator of metadata.operators) {
+    for (const subtask of operator.subtasks) {
+      bytes += subtask.bytes;
+      if (subtask.keyed?.kind === "chunks") for (const c of subtask.keyed.chunks) keyed.set(c.path, c.bytes);
+      else if (subtask.keyed?.kind === "sqlite") keyed.set(subtask.keyed.path, subtask.keyed.bytes);
+    }
+  }
+  for (const b of keyed.values()) bytes += b;
+  return bytes;
+}

@@ -3,6 +3,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { Job, JobState } from "../job.js";
 import { redactSecrets } from "../redact.js";
 import type { BadRecordOutcome } from "../runtime/bad-records.js";
+import type { SubtaskCounters } from "../runtime/operator-metrics.js";
 
 const STATES: JobState[] = ["CREATED", "RUNNING", "FAILING", "RESTARTING", "FINISHED", "CANCELED", "FAILED"];
 
@@ -41,5 +42,49 @@ export function jobMetrics(job: Job): Registry {
     registers: [registry],
   });
   job.on("bad-record", (sink: string, outcome: BadRecordOutcome) => badRecords.inc({ sink, outcome }));
+  operatorGauges(job, registry);
   return registry;
+}
+
+/** The runtime's per-subtask counters (job.operatorMetrics), read at each scrape. */
+function operatorGauges(job: Job, registry: Registry): void {
+  const each = (
+    sinksOnly: boolean,
+    visit: (labels: { operator: string; subtask: string }, c: SubtaskCounters) => void,
+  ) => {
+    for (const v of job.pipeline.vertices)
+      if (!sinksOnly || v.kind === "sink")
+        job.operatorMetrics.subtasksOf(v.uid).forEach((c, i) => {
+          visit({ operator: v.uid, subtask: String(i) }, c);
+        });
+  };
+  const totals: [string, string, (c: SubtaskCounters) => number][] = [
+    ["berth_operator_records_in_total", "Records an operator subtask received", (c) => c.recordsIn],
+    ["berth_operator_records_out_total", "Records an operator subtask emitted", (c) => c.recordsOut],
+    [
+      "berth_operator_backpressured_seconds_total",
+      "Seconds an operator subtask waited on a full output channel",
+      (c) => c.backpressuredMs / 1000,
+    ],
+  ];
+  for (const [name, help, value] of totals)
+    new Counter({
+      name,
+      help,
+      labelNames: ["operator", "subtask"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        each(false, (labels, c) => this.inc(labels, value(c)));
+      },
+    });
+  new Gauge({
+    name: "berth_sink_pending_committables",
+    help: "Committables of a sink subtask not yet committed",
+    labelNames: ["operator", "subtask"],
+    registers: [registry],
+    collect() {
+      each(true, (labels, c) => this.set(labels, c.pendingCommittables));
+    },
+  });
 }

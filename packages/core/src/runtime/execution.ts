@@ -40,6 +40,7 @@ import { type CommitSettings, commitWithRetry, describeCommittable } from "./com
 import { InputGate } from "./input-gate.js";
 import { lingeringScope } from "./lingering-scope.js";
 import type { Output, StreamOperator } from "./operator.js";
+import type { OperatorMetrics, SubtaskCounters } from "./operator-metrics.js";
 import type { PrefixClaims } from "./prefix-claims.js";
 import { parseRestoredSinkValues, type RestoredSinkValues } from "./restored-sink-values.js";
 import { RoutingOutput } from "./routing-output.js";
@@ -79,22 +80,37 @@ export interface ExecutionSettings extends CommitSettings {
   readonly log: SinkLog;
   /** The job run's sink-prefix claims, kept across attempts. */
   readonly prefixClaims: PrefixClaims;
+  /** The job's per-subtask counters, kept across attempts. */
+  readonly metrics: OperatorMetrics;
   /** A sink skipped or dead-lettered a record it rejected (for metrics). */
   readonly onBadRecord?: (uid: string, outcome: BadRecordOutcome) => void;
 }
 
+/** A subtask's output to every consumer; it counts what the subtask emits and how long a full channel held it. */
 class FanOutOutput implements Output {
-  constructor(private readonly outputs: RoutingOutput[]) {}
+  constructor(
+    private readonly outputs: RoutingOutput[],
+    private readonly counters: SubtaskCounters,
+  ) {}
   emit(value: unknown, timestamp: number | undefined): void | Promise<void> {
+    this.counters.recordsOut++;
     const pending: Promise<void>[] = [];
     for (const output of this.outputs) {
       const p = output.emit(value, timestamp);
       if (p) pending.push(p);
     }
-    if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+    // A channel answers a promise only when it is full: the wait is backpressure.
+    if (pending.length > 0) return this.blocked(Promise.all(pending));
   }
   async broadcast(element: StreamElement): Promise<void> {
+    const since = performance.now();
     for (const output of this.outputs) await output.broadcast(element);
+    this.counters.backpressuredMs += performance.now() - since;
+  }
+  private async blocked(pending: Promise<unknown>): Promise<void> {
+    const since = performance.now();
+    await pending;
+    this.counters.backpressuredMs += performance.now() - since;
   }
 }
 
@@ -434,7 +450,7 @@ export class Execution {
           const subtask = new SourceSubtask(
             v.uid,
             i,
-            new FanOutOutput(vertexOutputs[i] ?? []),
+            new FanOutOutput(vertexOutputs[i] ?? [], settings.metrics.subtask(v.uid, i)),
             this.coordinator,
             reader,
             v.watermarks,
@@ -451,11 +467,12 @@ export class Execution {
       for (let i = 0; i < v.parallelism; i++) {
         const range = keyGroupRange(i, pipeline.maxParallelism, v.parallelism);
         const store = await this.restoreStore(v, i, range, restored);
+        const counters = settings.metrics.subtask(v.uid, i);
         const operator: StreamOperator = sinkRuntime
-          ? this.sinkOperator(sinkRuntime, i)
+          ? this.sinkOperator(sinkRuntime, i, counters)
           : (v as { createOperator: () => StreamOperator }).createOperator();
         // A sink's output feeds its dead-letter sink, if it has one.
-        const output = new FanOutOutput(vertexOutputs[i] ?? []);
+        const output = new FanOutOutput(vertexOutputs[i] ?? [], counters);
         const subtask = new OperatorSubtask(
           v.uid,
           i,
@@ -465,6 +482,7 @@ export class Execution {
           operator,
           // Only keyed operators have keyed state in checkpoints.
           v.kind === "operator" && v.keyed ? { store, range } : undefined,
+          counters,
         );
         await operator.open(
           {
@@ -498,9 +516,10 @@ export class Execution {
     return runtime;
   }
 
-  private sinkOperator(runtime: SinkRuntime, subtask: number): SinkOperator {
+  private sinkOperator(runtime: SinkRuntime, subtask: number, counters: SubtaskCounters): SinkOperator {
     const operator = new SinkOperator({
       ...this.settings,
+      counters,
       commitDeadlineAt: () => this.stopCommitDeadline,
       sink: runtime.vertex.sink,
       context: runtime.context,

@@ -13,6 +13,7 @@ import type { Committer, Json, Sink, SinkContext, SinkWriter } from "../sink/sin
 import type { BadRecordHandler } from "./bad-records.js";
 import { type CommitSettings, commitWithRetry } from "./commit-with-retry.js";
 import type { OperatorContext, OperatorSnapshot, Output, StreamOperator } from "./operator.js";
+import type { SubtaskCounters } from "./operator-metrics.js";
 import type { BarrierOptions } from "./stream-element.js";
 
 export interface SinkOperatorSnapshot extends OperatorSnapshot {
@@ -28,6 +29,8 @@ export interface SinkOperatorOptions extends CommitSettings {
   readonly onCommitted: (stored: StoredCommittable, committedNow: boolean) => void;
   /** The sink's bad-record policy, for what `write` rejects. */
   readonly badRecords: BadRecordHandler;
+  /** This subtask's counters: the pending committables are shown per sink. */
+  readonly counters: SubtaskCounters;
 }
 
 export class SinkOperator implements StreamOperator {
@@ -45,6 +48,8 @@ export class SinkOperator implements StreamOperator {
 
   constructor(private readonly options: SinkOperatorOptions) {
     this.lastBarrier = options.restoredCheckpointId;
+    // A new attempt starts with nothing pending (its restored committables were committed).
+    options.counters.pendingCommittables = 0;
   }
 
   async open(context: OperatorContext, restoredOperatorState: Json[]): Promise<void> {
@@ -107,6 +112,7 @@ export class SinkOperator implements StreamOperator {
         committable,
       });
     });
+    this.options.counters.pendingCommittables = this.pending.length;
     faultPoint("after-pre-commit");
     this.settling.set(barrier.checkpointId, this.confirmedSinceSnapshot);
     this.confirmedSinceSnapshot = [];
@@ -135,6 +141,7 @@ export class SinkOperator implements StreamOperator {
       if (!next || next.checkpointId > checkpointId) return;
       const committedNow = await commitWithRetry(this.options.committer, next, this.options);
       this.pending.shift();
+      this.options.counters.pendingCommittables = this.pending.length;
       this.confirmedSinceSnapshot.push(next);
       this.options.onCommitted(next, committedNow);
       faultPoint("mid-commit");

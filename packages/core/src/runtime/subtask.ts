@@ -11,6 +11,7 @@ import type { Json } from "../sink/sink.js";
 import type { SourceReader } from "../source/source.js";
 import type { InputGate } from "./input-gate.js";
 import type { Output, StreamOperator } from "./operator.js";
+import type { SubtaskCounters } from "./operator-metrics.js";
 import type { RoutingOutput } from "./routing-output.js";
 import { type BarrierOptions, MAX_WATERMARK } from "./stream-element.js";
 
@@ -116,6 +117,7 @@ export class OperatorSubtask extends Subtask {
     private readonly gate: InputGate,
     readonly operator: StreamOperator,
     private readonly keyed: SubtaskKeyedState | undefined,
+    private readonly counters: SubtaskCounters,
   ) {
     super(uid, index, output, snapshots);
     gate.onData = () => this.wake();
@@ -135,6 +137,7 @@ export class OperatorSubtask extends Subtask {
         continue;
       }
       if (event.kind === "record") {
+        this.counters.recordsIn++;
         const pending = operator.processRecord(event.value, event.timestamp, output);
         if (pending) await pending;
       } else if (event.kind === "watermark") {
