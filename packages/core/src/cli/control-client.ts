@@ -18,10 +18,15 @@ export class ControlClient {
     return new ControlClient(job);
   }
 
+  /** The job's control plane, `http://127.0.0.1:<port>`. */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.job.port}`;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`http://127.0.0.1:${this.job.port}${path}`, {
+      response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
           "content-type": "application/json",

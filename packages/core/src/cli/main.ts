@@ -17,6 +17,7 @@ import { infoCommand } from "./info-command.js";
 import { listCommand } from "./list-command.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_TIMEOUT_MS, followOperation, triggerCommand } from "./stop-command.js";
+import { uiCommand } from "./ui-command.js";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -234,6 +235,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print JSON")
     .action(async (flags: { all?: boolean; json?: boolean }) => {
       setExitCode(await listCommand(flags, print));
+    });
+
+  program
+    .command("ui")
+    .description("print a one-time address of the job's dashboard in the browser (--open opens it)")
+    .argument("<jobId>")
+    .option("--open", "open the address in the browser ($BROWSER, else the system's opener)")
+    .action(async (jobId: string, flags: { open?: boolean }) => {
+      setExitCode(await uiCommand(jobId, flags, print));
     });
 
   program

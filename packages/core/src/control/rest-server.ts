@@ -1,8 +1,9 @@
 /**
  * The job's REST control plane on 127.0.0.1, shaped after Flink's REST API. Every request
  * but `GET /healthz` must carry `Authorization: Bearer <token>` (401 otherwise) unless the
- * token is explicitly turned off, and a `Host` or `Origin` other than loopback is refused
- * (403), so a web page cannot reach the job through DNS rebinding. Bodies are bounded and
+ * token is explicitly turned off — or, from a browser, the dashboard's session cookie
+ * (ui-access.ts) — and a `Host` or `Origin` other than loopback is refused (403), so a web
+ * page cannot reach the job through DNS rebinding. `GET /` serves the dashboard. Bodies are bounded and
  * checked strictly: Flink's keys are accepted, unknown keys are a 400. Responses never hold
  * connection settings or other secrets.
  */
@@ -14,8 +15,11 @@ import { z } from "zod";
 import { BerthError, errorMessage } from "../errors.js";
 import type { Job } from "../job.js";
 import { redactSecrets, redactValue } from "../redact.js";
+import { type DashboardAsset, loadDashboardAssets } from "./dashboard-assets.js";
+import { JobViews } from "./job-views.js";
 import { jobMetrics } from "./metrics.js";
 import { type Operation, SavepointOperations } from "./savepoint-operations.js";
+import { UiAccess } from "./ui-access.js";
 
 /** Flink's kebab-case keys, accepted beside ours. */
 const FLINK_KEYS: Record<string, string> = {
@@ -66,8 +70,23 @@ function send(
   response.end(text);
 }
 
-function operationView(operation: Operation): unknown {
+/** A page or script of the dashboard: never cached, never framed, loading nothing from elsewhere. */
+function sendAsset(response: ServerResponse, status: number, asset: DashboardAsset): void {
+  response.writeHead(status, {
+    "content-type": asset.contentType,
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "content-security-policy":
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  });
+  response.end(asset.body);
+}
+
+function operationView(operation: Operation, job: Job): unknown {
   return {
+    // Once a stop completed the job ends and its control plane closes: the answer says how it ended.
+    "job-state": job.state,
     status: { id: operation.status },
     kind: operation.kind,
     phase: operation.phase,
@@ -142,16 +161,26 @@ function authorized(request: IncomingMessage, token: string | false): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * A browser's request that changes something must come from the dashboard's own page:
+ * cookies are per host, not per port, so another local page would otherwise carry them.
+ */
+function fromOwnPage(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 export async function startRestServer(job: Job, options: RestServerOptions): Promise<RestServer> {
   const operations = new SavepointOperations(job, options.startTimeoutMs ?? 60_000);
   const metrics = jobMetrics(job);
-  const startedAt = Date.now();
-  const jobView = () => ({
-    jid: job.jobId,
-    name: job.pipeline.name,
-    state: job.state,
-    "start-time": startedAt,
-  });
+  const views = new JobViews(job);
+  const ui = new UiAccess(job.jobId);
+  const assets = await loadDashboardAssets(job.jobId);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const refused = refusedOrigin(request);
@@ -161,20 +190,59 @@ export async function startRestServer(job: Job, options: RestServerOptions): Pro
     const parts = url.pathname.split("/").filter(Boolean);
     const method = request.method ?? "GET";
     if (method === "GET" && url.pathname === "/healthz") return send(response, 200, { status: "ok" });
-    if (!authorized(request, options.token))
+    // What the sign-in page needs before it has a session: its script, the stylesheet and the exchange.
+    const publicAsset = method === "GET" ? assets.public(url.pathname) : undefined;
+    if (publicAsset) return sendAsset(response, 200, publicAsset);
+    if (method === "POST" && url.pathname === "/ui/session") {
+      const body = z.strictObject({ code: z.string().min(1) }).safeParse(await readJson(request));
+      const cookie = body.success ? ui.exchange(body.data.code) : undefined;
+      if (!cookie)
+        return send(response, 401, {
+          errors: [`this dashboard address was used or has expired: run berth ui ${job.jobId} for a new one`],
+        });
+      response.setHeader("set-cookie", cookie);
+      return send(response, 200, { jid: job.jobId });
+    }
+    const byToken = authorized(request, options.token);
+    if (!byToken && !ui.hasSession(request)) {
+      if (method === "GET" && url.pathname === "/") return sendAsset(response, 401, assets.signIn);
       return send(response, 401, {
         errors: [
-          `missing or wrong bearer token for job ${job.jobId}: berth reads it from the job's registry entry; send Authorization: Bearer <token>`,
+          `missing or wrong bearer token for job ${job.jobId}: berth reads it from the job's registry entry; send Authorization: Bearer <token> (a browser: run berth ui ${job.jobId})`,
         ],
       });
+    }
+    if (!byToken && method !== "GET" && !fromOwnPage(request))
+      return send(response, 403, {
+        errors: [
+          `a browser's ${method} must come from this job's dashboard page (Origin ${request.headers.origin ?? "(none)"})`,
+        ],
+      });
+    if (method === "POST" && url.pathname === "/ui/codes") {
+      if (!byToken)
+        return send(response, 403, { errors: ["a dashboard code is issued for the bearer token only"] });
+      const { code, expiresInMs } = ui.issueCode();
+      return send(response, 201, { code, "expires-in": expiresInMs });
+    }
+    const asset = method === "GET" ? assets.private(url.pathname) : undefined;
+    if (asset) return sendAsset(response, 200, asset);
     if (method === "GET" && url.pathname === "/metrics")
       return send(response, 200, await metrics.metrics(), metrics.contentType);
     if (parts[0] !== "jobs") return send(response, 404, { errors: [`no route ${method} ${url.pathname}`] });
     if (parts.length === 1 && method === "GET")
       return send(response, 200, { jobs: [{ id: job.jobId, status: job.state }] });
+    if (parts.length === 2 && parts[1] === "overview" && method === "GET")
+      return send(response, 200, views.overview());
     if (parts[1] !== job.jobId)
       return send(response, 404, { errors: [`job ${parts[1]} is not served here (this is ${job.jobId})`] });
-    if (parts.length === 2 && method === "GET") return send(response, 200, jobView());
+    const resource = parts.slice(2).join("/");
+    if (method === "GET") {
+      if (resource === "") return send(response, 200, views.details());
+      if (resource === "plan") return send(response, 200, views.plan());
+      if (resource === "checkpoints") return send(response, 200, views.checkpoints.view());
+      if (resource === "checkpoints/config") return send(response, 200, views.checkpointConfig());
+      if (resource === "exceptions") return send(response, 200, views.exceptions.view());
+    }
     if (parts.length === 2 && method === "PATCH") {
       void job.cancel();
       return send(response, 202, {});
@@ -214,7 +282,7 @@ export async function startRestServer(job: Job, options: RestServerOptions): Pro
       if (!operation)
         return send(response, 404, { errors: [`no savepoint or stop with trigger id ${parts[3]}`] });
       if (operation.status === "COMPLETED") operation.reported = true;
-      return send(response, 200, operationView(operation));
+      return send(response, 200, operationView(operation, job));
     }
     return send(response, 404, { errors: [`no route ${method} ${url.pathname}`] });
   };
