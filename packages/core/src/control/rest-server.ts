@@ -2,7 +2,7 @@
  * The job's REST control plane on 127.0.0.1, shaped after Flink's REST API. Every request
  * but `GET /healthz` must carry `Authorization: Bearer <token>` (401 otherwise) unless the
  * token is explicitly turned off — or, from a browser, the dashboard's session cookie
- * (ui-access.ts) — and a `Host` or `Origin` other than loopback is refused (403), so a web
+ * (ui-access.ts; only the sign-in page's static files and its code exchange are open) — and a `Host` or `Origin` other than loopback is refused (403), so a web
  * page cannot reach the job through DNS rebinding. `GET /` serves the dashboard. Bodies are bounded and
  * checked strictly: Flink's keys are accepted, unknown keys are a 400. Responses never hold
  * connection settings or other secrets.

@@ -226,8 +226,14 @@ describe("REST read routes", () => {
       body: JSON.stringify({ drain: false }),
     });
     expect(stop.status).toBe(202);
+    const { "request-id": triggerId } = (await stop.json()) as { "request-id": string };
     const result = await run;
     expect(result.state).toBe("FINISHED");
+    // A stop's status tells how the job ended: its control plane closes once that was read.
+    const status = (await (
+      await fetch(`http://127.0.0.1:${server.port}${base}/savepoints/${triggerId}`)
+    ).json()) as { "job-state": string; operation: { location: string } };
+    expect(status).toMatchObject({ "job-state": "FINISHED", operation: { location: result.savepoint } });
     const savepoint = result.savepoint as string;
 
     // Every record crossed each operator once: the counters agree with the files committed.

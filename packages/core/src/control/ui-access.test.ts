@@ -42,6 +42,7 @@ describe("dashboard access", () => {
     expect(await signIn.text()).toContain(`berth ui ${job.jobId}`);
     // What that page loads is served; the dashboard's own script and the job's data are not.
     expect((await call("/sign-in.js")).status).toBe(200);
+    expect((await call("/dashboard.css")).status).toBe(200);
     expect((await call("/dashboard.js")).status).toBe(401);
     expect((await call(`/jobs/${job.jobId}`)).status).toBe(401);
 
