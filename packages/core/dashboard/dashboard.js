@@ -137,7 +137,13 @@ function drawGraph(plan, details, perOperator) {
     svg(group, "text", { class: "uid", x: 10, y: 18 }, node.id);
     svg(group, "text", { class: "detail", x: 10, y: 33 }, `${node.description} ×${node.parallelism}`);
     const fmt = (n) => (n === undefined ? "–" : n >= 100 ? Math.round(n).toString() : n.toFixed(1));
-    svg(group, "text", { x: 10, y: 50 }, `in ${fmt(rate?.inPerSecond)}/s · out ${fmt(rate?.outPerSecond)}/s`);
+    // A source only emits; a sink only receives (what it emits goes to its dead-letter sink).
+    const isSink = vertex?.metrics["pending-committables"] !== undefined;
+    const flow = [
+      node.inputs.length > 0 ? `in ${fmt(rate?.inPerSecond)}/s` : undefined,
+      !isSink || (rate?.outPerSecond ?? 0) > 0 ? `out ${fmt(rate?.outPerSecond)}/s` : undefined,
+    ];
+    svg(group, "text", { x: 10, y: 50 }, flow.filter(Boolean).join(" · "));
     svg(
       group,
       "text",

@@ -144,5 +144,7 @@ describe("the dashboard in Chromium", () => {
       expect(duplicates(seqs)).toEqual([]);
       expect(seqs).toEqual(Array.from({ length: end }, (_, i) => i));
     },
+    // Two processes and a browser on a busy machine: every wait inside is bounded on its own.
+    300_000,
   );
 });
