@@ -28,6 +28,7 @@ export type {
   Json,
   RecoverContext,
   Sink,
+  SinkBarrier,
   SinkContext,
   SinkLog,
   SinkWriter,

@@ -100,7 +100,7 @@ export class SinkOperator implements StreamOperator {
   async snapshot(barrier: BarrierOptions): Promise<SinkOperatorSnapshot> {
     this.lastBarrier = barrier.checkpointId;
     this.received = 0;
-    await this.writer.flush(barrier.stop === "drain");
+    await this.writer.flush(barrier.stop === "drain", barrier);
     const committables = await this.writer.prepareCommit();
     const { uid, attemptId } = this.options.context;
     committables.forEach((committable, i) => {

@@ -40,6 +40,13 @@ export interface SinkWriterContext extends SinkContext {
   currentCheckpointId(): number;
 }
 
+/** What the barrier a writer flushes for ends: `stop` is `"suspend"` or `"drain"` (end of input too) on a stop. */
+export interface SinkBarrier {
+  readonly checkpointId: number;
+  readonly savepoint: boolean;
+  readonly stop: "none" | "suspend" | "drain";
+}
+
 export interface SinkLog {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -48,8 +55,13 @@ export interface SinkLog {
 export interface SinkWriter<T, C extends Json, S extends Json = Json> {
   /** Buffer or send the record into the current transaction (opened lazily). */
   write(record: T): void | Promise<void>;
-  /** Make everything written durable at the target. `endOfInput` is true on drain or end of input. */
-  flush(endOfInput: boolean): Promise<void>;
+  /**
+   * Make everything written durable at the target. `endOfInput` is true on drain or end of
+   * input; `barrier` says whether the checkpoint is a savepoint and whether it stops the job, so a
+   * writer that keeps a transaction open across checkpoints (a file rolled by size) can close it
+   * where the job ends or another job may start from the savepoint. The core always passes it.
+   */
+  flush(endOfInput: boolean, barrier?: SinkBarrier): Promise<void>;
   /**
    * Close the current transaction in a pre-committed state (durable, invisible) and return
    * its committables; none when the transaction received no record.
