@@ -18,6 +18,12 @@ export type S3SinkErrorCode =
   | "S3_KEY_TOO_LONG"
   /** A request to the server failed while writing (after the client's own retries). */
   | "S3_WRITE_FAILED"
+  /** Writing a spool file failed (a full disk, a folder that cannot be written). */
+  | "S3_SPOOL_FAILED"
+  /** A restored open file's upload is gone and its object was never written. */
+  | "S3_UPLOAD_LOST"
+  /** A restored open file was completed meanwhile by a later checkpoint than the one restored. */
+  | "S3_RESTORE_POINT_SUPERSEDED"
   /** A committable restored from a checkpoint is malformed or of an unknown version. */
   | "S3_COMMITTABLE_INVALID"
   /** `berth s3 …` was called with a missing or bad argument. */

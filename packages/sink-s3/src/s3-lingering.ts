@@ -1,7 +1,7 @@
 /**
  * Lingering upload cleanup (DESIGN.md, sink contract rule 5): at start, every multipart upload
- * under the sink's base whose file name is an attempt name of this sink prefix that the
- * restored state does not hold is aborted — of any subtask, vanished ones included. Names are
+ * under the sink's base whose file name is an attempt name of this sink prefix is aborted unless
+ * the restored state holds its upload id — of any subtask, vanished ones included. Names are
  * parsed by the core's helper, so prefix `a` never aborts an upload of prefix `a-b`.
  */
 import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -45,9 +45,14 @@ export async function listUploads(
 export interface LingeringUploadsOptions {
   readonly bucket: string;
   readonly keys: ObjectKeys;
-  /** The core's verdict on an attempt name (`context.lingering.isLingering`). */
-  readonly isLingering: (attemptName: string) => boolean;
-  /** Upload ids of the restored committables: never aborted. */
+  /**
+   * Whether an attempt name is one of this sink prefix (the core's parser). Every such upload
+   * the restored state does not hold is lingering, even when the core's
+   * `context.lingering.isLingering` keeps its name: an attempt name has no `seq`, so a file rolled
+   * after a restored one of its transaction shares its name.
+   */
+  readonly isOwnName: (attemptName: string) => boolean;
+  /** Upload ids of the restored committables and writer state: never aborted. */
   readonly restoredUploadIds: ReadonlySet<string>;
   /** How long transient failures are retried (the sink's `retryDeadlineMs`). */
   readonly retryDeadlineMs: number;
@@ -72,9 +77,7 @@ export async function abortLingeringUploads(
   }
   const lingering = uploads.filter((u) => {
     const attempt = keys.attemptNameOf(u.key);
-    return (
-      attempt !== undefined && options.isLingering(attempt) && !options.restoredUploadIds.has(u.uploadId)
-    );
+    return attempt !== undefined && options.isOwnName(attempt) && !options.restoredUploadIds.has(u.uploadId);
   });
   for (const upload of lingering) {
     options.log("aborting lingering multipart upload", { key: upload.key, uploadId: upload.uploadId });

@@ -1,4 +1,5 @@
 /** Options of the S3 sink: one schema, defaults beside each field, validated when the sink is built. */
+import { tmpdir } from "node:os";
 import {
   ChecksumAlgorithm,
   type CreateMultipartUploadCommandInput,
@@ -70,10 +71,28 @@ export interface S3SinkOptions<T> {
    */
   readonly partSizeBytes?: number;
   /**
-   * Parts of one writer uploading at once; `write` waits beyond it, so a writer holds at most
-   * `(uploadConcurrency + 1) × partSizeBytes` in memory. Default 2.
+   * Parts of one file uploading at once, and files rolled by size completing at once; `write`
+   * waits beyond it. Default 2.
    */
   readonly uploadConcurrency?: number;
+  /**
+   * When a file is completed (its object appears once the checkpoint after it completes):
+   * - `"on-checkpoint"` (default): every checkpoint completes every file, so records are
+   *   visible one checkpoint after they are written and an object holds one checkpoint's records.
+   * - `{ maxBytes, maxAgeMs }`: a file stays open across checkpoints until it holds `maxBytes`
+   *   (default 128 MiB) or, at a checkpoint, is older than `maxAgeMs` (default 60000); its
+   *   uploaded parts and its tail (under 5 MiB) are kept in each checkpoint's writer state.
+   * Under both, every stop (suspend or drain), savepoint and end of input completes every file.
+   */
+  readonly rolling?: "on-checkpoint" | { readonly maxBytes?: number; readonly maxAgeMs?: number };
+  /**
+   * Bytes a writer holds in memory — buffered, and in parts uploading — before it spools what it
+   * buffers to files in `spoolDirectory` (parts are then uploaded from those files). Default
+   * 16 MiB (16777216): the default part size and concurrency never spool.
+   */
+  readonly memoryBufferBytes?: number;
+  /** Where spool files go (a folder per writer, removed when it closes). Default `os.tmpdir()`. */
+  readonly spoolDirectory?: string;
   /**
    * A checksum S3 keeps per part and checks at CompleteMultipartUpload (each part's checksum is
    * stored in the committable). Default none: not every S3-compatible server supports them.
@@ -111,11 +130,21 @@ export interface ResolvedS3SinkOptions<T> {
   readonly gzip: boolean;
   readonly partSizeBytes: number;
   readonly uploadConcurrency: number;
+  readonly rolling: RollingPolicy;
+  readonly memoryBufferBytes: number;
+  readonly spoolDirectory: string;
   readonly checksumAlgorithm?: ChecksumAlgorithm;
   readonly objectParameters: S3ObjectParameters;
   readonly retryDeadlineMs: number;
   readonly deliveryGuarantee: DeliveryGuarantee;
   readonly leaseTtlMs: number;
+}
+
+/** When files are completed: at every barrier, or once large (at a write) or old (at a barrier) enough. */
+export interface RollingPolicy {
+  readonly onCheckpoint: boolean;
+  readonly maxBytes?: number;
+  readonly maxAgeMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -153,6 +182,29 @@ const s3SinkOptions = z
     gzip: z.boolean().default(false),
     partSizeBytes: z.number().int().min(MIN_PART_BYTES).max(MAX_PART_BYTES).default(MIN_PART_BYTES),
     uploadConcurrency: z.number().int().min(1).max(64).default(2),
+    rolling: z
+      .union([
+        z.literal("on-checkpoint"),
+        z
+          .object({
+            // S3 allows 10 000 parts: 5 TiB, the largest object.
+            maxBytes: z
+              .number()
+              .int()
+              .min(1)
+              .max(5 * 1024 * 1024 * MIB)
+              .default(128 * MIB),
+            maxAgeMs: z.number().int().min(1).default(60_000),
+          })
+          .strict(),
+      ])
+      .default("on-checkpoint"),
+    memoryBufferBytes: z
+      .number()
+      .int()
+      .min(MIB)
+      .default(16 * MIB),
+    spoolDirectory: z.string().min(1).optional(),
     checksumAlgorithm: z.enum(ChecksumAlgorithm).optional(),
     objectParameters: z.custom<S3ObjectParameters>((v) => typeof v === "object" && v !== null).default({}),
     retryDeadlineMs: z.number().int().min(0).max(3_600_000).default(60_000),
@@ -182,6 +234,11 @@ export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3Si
       ...parsed.client,
     },
     partitionBy: parsed.partitionBy as ((record: T) => PartitionValues) | undefined,
+    rolling:
+      parsed.rolling === "on-checkpoint"
+        ? { onCheckpoint: true }
+        : { onCheckpoint: false, ...parsed.rolling },
+    spoolDirectory: parsed.spoolDirectory ?? tmpdir(),
     format: parsed.csv ? csv<T>(parsed.csv.columns, parsed.csv.header) : jsonLines<T>(serializer),
   };
 }

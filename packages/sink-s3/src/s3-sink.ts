@@ -12,8 +12,10 @@ import { checkBucket, honoursIfNoneMatch } from "./internal/target-probe.js";
 import { type S3Committable, s3CommittableCodec } from "./s3-committable.js";
 import { S3Committer } from "./s3-committer.js";
 import { abortLingeringUploads } from "./s3-lingering.js";
+import { completeRestoredFiles } from "./s3-restored-files.js";
 import { resolveS3SinkOptions, type S3SinkOptions } from "./s3-sink-options.js";
 import { completingAtPreCommit, S3Writer } from "./s3-writer.js";
+import { type S3WriterState, s3WriterStateCodec } from "./s3-writer-state.js";
 
 /**
  * An exactly-once S3 sink writing JSON Lines (or CSV) objects, one per subtask and checkpoint:
@@ -25,7 +27,7 @@ import { completingAtPreCommit, S3Writer } from "./s3-writer.js";
  * );
  * ```
  */
-export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
+export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable, S3WriterState> {
   const resolved = resolveS3SinkOptions(options);
   const keys = new ObjectKeys(resolved.base, `${resolved.format.extension}${resolved.gzip ? ".gz" : ""}`);
   const endpoint = String(resolved.client.endpoint ?? "AWS");
@@ -49,6 +51,7 @@ export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
   return {
     kind: "s3",
     committable: s3CommittableCodec,
+    writerState: s3WriterStateCodec,
     targetIdentity: () => `s3://${resolved.bucket}/${keys.listPrefix}`,
     // An S3 key is at most 1024 bytes; the base, `-<seq>` and the extension take their share.
     maxNameBytes: keys.maxAttemptNameBytes,
@@ -93,11 +96,23 @@ export function s3Sink<T>(options: S3SinkOptions<T>): Sink<T, S3Committable> {
     async abortLingering(context) {
       const client = createS3Client(resolved.client);
       try {
+        // Files the restored checkpoint holds open (rolling by size or age) are completed first.
+        const openFiles = context.restoredWriterStates.flatMap((s) => s.openFiles);
+        const committer = new S3Committer(client, await probe());
+        const completed = await completeRestoredFiles(client, committer, resolved, openFiles);
+        if (completed.length > 0)
+          context.log.info(`s3 sink: completed ${completed.length} file(s) open in the restored checkpoint`, {
+            prefix: context.sinkPrefix,
+            keys: completed.map((c) => c.key),
+          });
         const aborted = await abortLingeringUploads(client, {
           bucket: resolved.bucket,
           keys,
-          isLingering: context.lingering.isLingering,
-          restoredUploadIds: new Set(context.restoredCommittables.map((c) => c.uploadId)),
+          isOwnName: (attempt) => context.names.parseAttempt(attempt) !== undefined,
+          restoredUploadIds: new Set([
+            ...context.restoredCommittables.map((c) => c.uploadId),
+            ...completed.map((c) => c.uploadId),
+          ]),
           retryDeadlineMs: resolved.retryDeadlineMs,
           log: (message, fields) => context.log.info(message, fields),
         });

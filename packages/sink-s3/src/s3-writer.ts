@@ -1,94 +1,154 @@
 /**
- * Writes a subtask's transaction into one multipart upload per partition (on-checkpoint
- * rolling: each pre-commit completes the transaction's objects). Serialized records are buffered; every
- * `partSizeBytes` becomes a part uploaded in the background, at most `uploadConcurrency` at a
- * time (`write` waits beyond that, so memory stays bounded). The barrier's flush uploads the
- * rest as the last part; the object stays invisible until the committer completes the upload.
+ * Writes a subtask's records into one multipart upload per file: one file per partition at a
+ * time. Serialized records are buffered (in memory up to the writer's bound, then spooled:
+ * internal/part-buffer.ts); every `partSizeBytes` becomes a part uploaded in the background, at
+ * most `uploadConcurrency` at a time (`write` waits beyond that). Completing a file uploads the
+ * rest as the last part and hands its committable to the next prepareCommit; the object stays
+ * invisible until the committer completes the upload.
+ *
+ * When a file is completed is the rolling policy's: at every barrier (on-checkpoint), or once it
+ * is large or old enough, and then it stays open across checkpoints, its parts and tail in the
+ * writer state (s3-writer-state.ts). Every stop, end of input and savepoint completes every file.
  */
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import { rm } from "node:fs/promises";
 import { createGzip, type Gzip } from "node:zlib";
+import { AbortMultipartUploadCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
-  AbortMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  type S3Client,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
-import { previewRecord, type SinkWriter, type SinkWriterContext } from "@berth/core/connector";
-import { describeS3Error, S3RecordRejectedError, S3SinkError } from "./errors.js";
+  previewRecord,
+  type SinkBarrier,
+  type SinkWriter,
+  type SinkWriterContext,
+} from "@berth/core/connector";
+import { S3RecordRejectedError, S3SinkError } from "./errors.js";
+import { createUpload, type MultipartSettings, uploadPart } from "./internal/multipart.js";
 import { MAX_KEY_BYTES, type ObjectKeys } from "./internal/object-keys.js";
+import { MemoryBudget, type PartBody, PartBuffer } from "./internal/part-buffer.js";
 import { partitionPath } from "./internal/partitions.js";
-import { withRetry } from "./internal/retry.js";
-import {
-  describeS3Committable,
-  type S3Committable,
-  type S3Part,
-  UPLOAD_TOKEN_METADATA,
-} from "./s3-committable.js";
+import { describeS3Committable, type S3Committable, type S3Part } from "./s3-committable.js";
 import type { S3Committer } from "./s3-committer.js";
-import type { ResolvedS3SinkOptions } from "./s3-sink-options.js";
+import { MIN_PART_BYTES, type ResolvedS3SinkOptions } from "./s3-sink-options.js";
+import type { S3OpenFile, S3WriterState } from "./s3-writer-state.js";
 
 /** How long closing a writer waits to abort its unfinished upload (lingering cleanup catches it otherwise). */
 const CLOSE_ABORT_TIMEOUT_MS = 5_000;
 
-/** One object being written: the current transaction. */
+/** One file being written. */
 interface OpenObject {
+  /** Its partition path ("" without partitions). */
+  readonly partition: string;
   readonly key: string;
   readonly uploadToken: string;
   uploadId: Promise<string> | undefined;
-  readonly gzip: Gzip | undefined;
+  /** The gzip member being written; a file kept open across a barrier starts a new member after it. */
+  gzip: Gzip | undefined;
   /** Bytes not yet cut into a part. */
-  chunks: Buffer[];
-  bufferedBytes: number;
+  readonly buffer: PartBuffer;
   /** Uploads in flight, in part order; awaited oldest first. */
   readonly uploading: Promise<S3Part>[];
   readonly parts: S3Part[];
   nextPartNumber: number;
   records: number;
+  /** Bytes of the file so far: its parts and its buffer. */
+  bytes: number;
+  readonly openedAt: number;
+  /** In a checkpoint's writer state: a restore completes it, so closing the writer never aborts it. */
+  snapshotted: boolean;
 }
 
-export class S3Writer<T> implements SinkWriter<T, S3Committable> {
-  /** The current transaction's open objects, by partition path ("" without partitions). */
+export class S3Writer<T> implements SinkWriter<T, S3Committable, S3WriterState> {
+  /** The open files, by partition path ("" without partitions). */
   private current = new Map<string, OpenObject>();
-  /** Objects the last flush finished, returned by the next prepareCommit. */
+  /** Files completed since the last prepareCommit, returned by the next one. */
   private finished: S3Committable[] = [];
+  /** Files rolled by size, completing in the background (the next flush awaits them). */
+  private finishing: Promise<S3Committable>[] = [];
+  /** What the last flush kept open, with each file's tail: the writer state of its checkpoint. */
+  private kept: S3OpenFile[] = [];
+  /** Files opened for the checkpoint `seqCheckpoint`: the next file's `seq`. */
+  private seqCheckpoint = -1;
+  private nextSeq = 0;
+  private readonly settings: MultipartSettings;
+  /** Bytes held in memory, observable by tests. */
+  readonly memory: MemoryBudget;
 
   constructor(
     private readonly context: SinkWriterContext,
     private readonly client: S3Client,
     private readonly keys: ObjectKeys,
     private readonly options: ResolvedS3SinkOptions<T>,
-  ) {}
+  ) {
+    this.settings = { ...options, contentType: options.format.contentType };
+    this.memory = new MemoryBudget(options.memoryBufferBytes, options.spoolDirectory);
+  }
 
-  write(record: T): void | Promise<void> {
+  async write(record: T): Promise<void> {
     const line = this.serialize(record);
     const object = this.open(record);
     object.records += 1;
-    if (object.gzip) {
+    if (this.options.gzip) {
+      object.gzip ??= this.startMember(object);
+      const gzip = object.gzip;
       // Compressed bytes arrive asynchronously through the stream's "data" events.
-      if (!object.gzip.write(line)) return once(object.gzip, "drain").then(() => this.cutFullPart(object));
-      return this.cutFullPart(object);
+      if (!gzip.write(line)) await once(gzip, "drain");
+    } else this.append(object, Buffer.from(line));
+    await object.buffer.drained();
+    await this.cutFullPart(object);
+    const { maxBytes } = this.options.rolling;
+    if (maxBytes !== undefined && object.bytes >= maxBytes) {
+      // Completed beside the records that follow; as many at once as parts may upload.
+      this.current.delete(object.partition);
+      const finishing = this.finish(object);
+      finishing.catch(() => undefined);
+      this.finishing.push(finishing);
+      if (this.finishing.length > this.options.uploadConcurrency)
+        this.finished.push(await (this.finishing.shift() as Promise<S3Committable>));
     }
-    this.append(object, Buffer.from(line));
-    return this.cutFullPart(object);
   }
 
-  async flush(): Promise<void> {
+  async flush(endOfInput: boolean, barrier?: SinkBarrier): Promise<void> {
+    const { rolling } = this.options;
+    // A stop or a savepoint leaves no file open: the job ends, or another job may start from it.
+    const completeAll =
+      rolling.onCheckpoint || endOfInput || !barrier || barrier.stop !== "none" || barrier.savepoint;
+    while (this.finishing.length > 0)
+      this.finished.push(await (this.finishing.shift() as Promise<S3Committable>));
+    const now = Date.now();
+    this.kept = [];
+    for (const object of [...this.current.values()]) {
+      if (completeAll || (rolling.maxAgeMs !== undefined && now - object.openedAt >= rolling.maxAgeMs)) {
+        this.current.delete(object.partition);
+        this.finished.push(await this.finish(object));
+      } else this.kept.push(await this.keepOpen(object));
+    }
+  }
+
+  async prepareCommit(): Promise<S3Committable[]> {
+    const finished = this.finished;
+    this.finished = [];
+    return finished;
+  }
+
+  snapshotState(): S3WriterState {
+    for (const object of this.current.values()) object.snapshotted = true;
+    return { openFiles: this.kept };
+  }
+
+  async close(): Promise<void> {
     const objects = [...this.current.values()];
     this.current = new Map();
-    for (const object of objects) this.finished.push(await this.finish(object));
+    for (const object of objects) await this.abort(object);
+    await this.memory.removeSpool();
+    this.client.destroy();
   }
 
   private async finish(object: OpenObject): Promise<S3Committable> {
-    if (object.gzip) {
-      const ended = once(object.gzip, "end");
-      object.gzip.end();
-      await ended;
-    }
+    await this.endMember(object);
     // The last part may be smaller than 5 MiB; a one-part object may be of any size.
-    if (object.bufferedBytes > 0 || object.parts.length + object.uploading.length === 0)
-      this.startPart(object);
-    while (object.uploading.length > 0) object.parts.push(await this.nextUpload(object));
+    if (object.buffer.size > 0 || object.parts.length + object.uploading.length === 0)
+      await this.startPart(object);
+    await this.awaitUploads(object);
     return {
       bucket: this.options.bucket,
       key: object.key,
@@ -96,27 +156,37 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
       uploadToken: object.uploadToken,
       ...(this.options.checksumAlgorithm ? { checksumAlgorithm: this.options.checksumAlgorithm } : {}),
       parts: object.parts,
-      size: object.parts.reduce((sum, p) => sum + p.size, 0),
+      size: object.bytes,
       records: object.records,
     };
   }
 
-  async prepareCommit(): Promise<S3Committable[]> {
-    await this.flush();
-    const finished = this.finished;
-    this.finished = [];
-    return finished;
-  }
-
-  async close(): Promise<void> {
-    const objects = [...this.current.values()];
-    this.current = new Map();
-    for (const object of objects) await this.abort(object);
-    this.client.destroy();
+  /** Makes a file that stays open durable up to here: its uploads done, its tail in the writer state. */
+  private async keepOpen(object: OpenObject): Promise<S3OpenFile> {
+    await this.endMember(object);
+    // A tail of a valid part's size goes up now: the checkpoint keeps less than 5 MiB per file.
+    if (object.buffer.size >= MIN_PART_BYTES) await this.startPart(object);
+    await this.awaitUploads(object);
+    const uploadId = await object.uploadId;
+    return {
+      bucket: this.options.bucket,
+      key: object.key,
+      ...(uploadId ? { uploadId } : {}),
+      uploadToken: object.uploadToken,
+      ...(this.options.checksumAlgorithm ? { checksumAlgorithm: this.options.checksumAlgorithm } : {}),
+      contentType: this.settings.contentType,
+      parts: [...object.parts],
+      tail: (await object.buffer.contents()).toString("base64"),
+      records: object.records,
+    };
   }
 
   private async abort(object: OpenObject): Promise<void> {
     object.gzip?.destroy();
+    await Promise.allSettled(object.uploading);
+    await object.buffer.discard();
+    // In a checkpoint: a restore completes it, or the next start's lingering cleanup aborts it.
+    if (object.snapshotted) return;
     const uploadId = await object.uploadId?.catch(() => undefined);
     if (uploadId) {
       // Never pre-committed: no checkpoint refers to it.
@@ -127,9 +197,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
             Key: object.key,
             UploadId: uploadId,
           }),
-          {
-            abortSignal: AbortSignal.timeout(CLOSE_ABORT_TIMEOUT_MS),
-          },
+          { abortSignal: AbortSignal.timeout(CLOSE_ABORT_TIMEOUT_MS) },
         )
         .catch(() => undefined);
     }
@@ -165,123 +233,113 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
     }
   }
 
-  /** The record's object in the current transaction, opened lazily (one per partition). */
+  /** The record's open file, opened lazily (one per partition at a time). */
   private open(record: T): OpenObject {
     const partition = this.partitionOf(record);
     const open = this.current.get(partition);
     if (open) return open;
     const { names, subtask, attemptId } = this.context;
     const checkpointId = this.context.currentCheckpointId();
-    // On-checkpoint rolling: one object per partition and transaction, numbered in the order opened.
-    const key = this.keys.key(names, { subtask, attemptId, checkpointId }, this.current.size, partition);
+    // Files opened for one checkpoint are numbered in the order opened.
+    if (checkpointId !== this.seqCheckpoint) {
+      this.seqCheckpoint = checkpointId;
+      this.nextSeq = 0;
+    }
+    const key = this.keys.key(names, { subtask, attemptId, checkpointId }, this.nextSeq, partition);
     if (Buffer.byteLength(key) > MAX_KEY_BYTES)
       throw new S3RecordRejectedError(
         "S3_KEY_TOO_LONG",
         `s3 sink: record ${previewRecord(record)} would go to a key of ${Buffer.byteLength(key)} bytes, over S3's ${MAX_KEY_BYTES} (${key.slice(0, 120)}…); shorten its partition values, the base or the sink prefix`,
       );
+    this.nextSeq += 1;
     const object: OpenObject = {
+      partition,
       key,
       uploadToken: randomUUID(),
       uploadId: undefined,
-      gzip: this.options.gzip ? createGzip() : undefined,
-      chunks: [],
-      bufferedBytes: 0,
+      gzip: undefined,
+      buffer: new PartBuffer(this.memory),
       uploading: [],
       parts: [],
       nextPartNumber: 1,
       records: 0,
+      bytes: 0,
+      openedAt: Date.now(),
+      snapshotted: false,
     };
-    object.gzip?.on("data", (chunk: Buffer) => this.append(object, chunk));
     const { header } = this.options.format;
-    if (header && object.gzip) object.gzip.write(header);
-    else if (header) this.append(object, Buffer.from(header));
+    if (header && this.options.gzip) {
+      object.gzip = this.startMember(object);
+      object.gzip.write(header);
+    } else if (header) this.append(object, Buffer.from(header));
     this.current.set(partition, object);
     return object;
   }
 
+  /** A gzip member of the file: a file kept open across barriers is a concatenation of members, as gzip allows. */
+  private startMember(object: OpenObject): Gzip {
+    const gzip = createGzip();
+    gzip.on("data", (chunk: Buffer) => this.append(object, chunk));
+    return gzip;
+  }
+
+  private async endMember(object: OpenObject): Promise<void> {
+    const gzip = object.gzip;
+    if (!gzip) return;
+    object.gzip = undefined;
+    const ended = once(gzip, "end");
+    gzip.end();
+    await ended;
+    await object.buffer.drained();
+  }
+
   private append(object: OpenObject, bytes: Buffer): void {
-    object.chunks.push(bytes);
-    object.bufferedBytes += bytes.length;
+    object.buffer.append(bytes);
+    object.bytes += bytes.length;
   }
 
   /** Uploads the buffer as a part once it holds a part's worth; waits while too many parts are uploading. */
   private async cutFullPart(object: OpenObject): Promise<void> {
-    if (object.bufferedBytes < this.options.partSizeBytes) return;
-    this.startPart(object);
+    if (object.buffer.size < this.options.partSizeBytes) return;
+    await this.startPart(object);
     while (object.uploading.length >= this.options.uploadConcurrency)
-      object.parts.push(await this.nextUpload(object));
+      object.parts.push(await (object.uploading.shift() as Promise<S3Part>));
   }
 
-  private startPart(object: OpenObject): void {
-    const body = Buffer.concat(object.chunks);
-    object.chunks = [];
-    object.bufferedBytes = 0;
-    const partNumber = object.nextPartNumber++;
-    const upload = this.uploadPart(object, partNumber, body);
-    // Awaited in order by nextUpload; a rejection before then must not count as unhandled.
+  private async awaitUploads(object: OpenObject): Promise<void> {
+    while (object.uploading.length > 0)
+      object.parts.push(await (object.uploading.shift() as Promise<S3Part>));
+  }
+
+  private async startPart(object: OpenObject): Promise<void> {
+    const body = await object.buffer.cut();
+    const upload = this.upload(object, object.nextPartNumber++, body);
+    // Awaited in order; a rejection before then must not count as unhandled.
     upload.catch(() => undefined);
     object.uploading.push(upload);
   }
 
-  private nextUpload(object: OpenObject): Promise<S3Part> {
-    return object.uploading.shift() as Promise<S3Part>;
-  }
-
-  private async uploadPart(object: OpenObject, partNumber: number, body: Buffer): Promise<S3Part> {
-    const { bucket, checksumAlgorithm } = this.options;
-    object.uploadId ??= this.createUpload(object);
-    const uploadId = await object.uploadId;
+  private async upload(object: OpenObject, partNumber: number, body: PartBody): Promise<S3Part> {
     try {
-      const response = await withRetry(this.options.retryDeadlineMs, () =>
-        this.client.send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: object.key,
-            UploadId: uploadId,
-            PartNumber: partNumber,
-            Body: body,
-            ContentLength: body.length,
-            ChecksumAlgorithm: checksumAlgorithm,
-          }),
-        ),
+      object.uploadId ??= createUpload(
+        this.client,
+        this.settings,
+        this.options.bucket,
+        object.key,
+        object.uploadToken,
       );
-      if (!response.ETag) throw new Error("the response carries no ETag");
-      const checksum = checksumAlgorithm
-        ? (response as unknown as Record<string, string | undefined>)[`Checksum${checksumAlgorithm}`]
-        : undefined;
-      return { partNumber, etag: response.ETag, size: body.length, ...(checksum ? { checksum } : {}) };
-    } catch (error) {
-      throw this.writeFailed(`uploading part ${partNumber} of`, object.key, error);
-    }
-  }
-
-  private async createUpload(object: OpenObject): Promise<string> {
-    try {
-      const response = await withRetry(this.options.retryDeadlineMs, () =>
-        this.client.send(
-          new CreateMultipartUploadCommand({
-            ContentType: this.options.format.contentType,
-            ...this.options.objectParameters,
-            Bucket: this.options.bucket,
-            Key: object.key,
-            Metadata: { [UPLOAD_TOKEN_METADATA]: object.uploadToken },
-            ChecksumAlgorithm: this.options.checksumAlgorithm,
-          }),
-        ),
+      const uploadId = await object.uploadId;
+      return await uploadPart(
+        this.client,
+        this.settings,
+        { bucket: this.options.bucket, key: object.key, uploadId },
+        partNumber,
+        body,
       );
-      if (!response.UploadId) throw new Error("the response carries no UploadId");
-      return response.UploadId;
-    } catch (error) {
-      throw this.writeFailed("starting the multipart upload of", object.key, error);
+    } finally {
+      if ("path" in body) await rm(body.path, { force: true });
+      else this.memory.release(body.size);
     }
-  }
-
-  private writeFailed(what: string, key: string, error: unknown): S3SinkError {
-    return new S3SinkError(
-      "S3_WRITE_FAILED",
-      `s3 sink: ${what} s3://${this.options.bucket}/${key} failed (${describeS3Error(error)}); the job fails over and writes the transaction again`,
-      { cause: error },
-    );
   }
 }
 
@@ -293,10 +351,10 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable> {
 export function completingAtPreCommit<T>(
   writer: S3Writer<T>,
   committer: S3Committer,
-): SinkWriter<T, S3Committable> {
+): SinkWriter<T, S3Committable, S3WriterState> {
   return {
     write: (record) => writer.write(record),
-    flush: () => writer.flush(),
+    flush: (endOfInput, barrier) => writer.flush(endOfInput, barrier),
     async prepareCommit() {
       for (const c of await writer.prepareCommit()) {
         const outcome = await committer.commit(c);
@@ -309,6 +367,7 @@ export function completingAtPreCommit<T>(
       }
       return [];
     },
+    snapshotState: () => writer.snapshotState(),
     async close() {
       await writer.close();
       await committer.close();
