@@ -36,6 +36,8 @@ async function setup(options: { completeGate?: Gate; timeoutMs?: number } = {}) 
         ({
           checkpointId,
           kind: request.savepoint ? "savepoint" : "checkpoint",
+          operators: [],
+          sinks: [],
         }) as unknown as CheckpointMetadata,
     },
     0,
