@@ -15,6 +15,7 @@ import {
   diffSeqs,
   produceTransaction,
   range,
+  TEST_BROKERS,
   testKafka,
   uniqueName,
 } from "../test-support.js";
@@ -56,7 +57,7 @@ describe.concurrent("kafka source", () => {
 
   it("bounded: committed records only, each once with its timestamp; ends at the last stable offset seen when the splits were made", async () => {
     const source = kafkaSource({
-      brokers: "127.0.0.1:9092",
+      brokers: TEST_BROKERS,
       topics: topic,
       bounded: true,
       maxRecordsPerPoll: 97,
@@ -83,7 +84,7 @@ describe.concurrent("kafka source", () => {
 
   it("restores positions from a snapshot at another parallelism: nothing lost, nothing twice", async () => {
     const source = kafkaSource({
-      brokers: ["127.0.0.1:9092"],
+      brokers: TEST_BROKERS,
       topics: [topic],
       bounded: true,
       maxRecordsPerPoll: 40,
@@ -124,7 +125,7 @@ describe.concurrent("kafka source", () => {
     pipeline
       .source(
         kafkaSource({
-          brokers: "127.0.0.1:9092",
+          brokers: TEST_BROKERS,
           topics: topic,
           bounded: true,
           deserializer: (m) => JSON.parse(String(m.value)) as { seq: number },
@@ -156,7 +157,7 @@ describe.concurrent("kafka source", () => {
   });
 
   it("fails at start with a typed error when a topic does not exist", async () => {
-    const source = kafkaSource({ brokers: "127.0.0.1:9092", topics: uniqueName("missing") });
+    const source = kafkaSource({ brokers: TEST_BROKERS, topics: uniqueName("missing") });
     await expect(source.initialSplits(1)).rejects.toMatchObject({ code: "KAFKA_TOPIC_NOT_FOUND" });
   });
 });

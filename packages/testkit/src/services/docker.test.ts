@@ -93,6 +93,7 @@ describe("isDockerReachable", () => {
 describe("chooseServiceSource", () => {
   const all = {
     KAFKA_BROKERS: "k:9092",
+    KAFKA_3_9_BROKERS: "k39:9092",
     PG_URL: "postgres://u@db/x",
     S3_ENDPOINT: "http://s3:9000",
   };

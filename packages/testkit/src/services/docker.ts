@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { namedByEnvironment } from "./endpoints.js";
+import { LOCATED_SERVICES, namedByEnvironment } from "./endpoints.js";
 
 export type DockerEndpoint =
   | { kind: "unix"; socketPath: string }
@@ -70,7 +70,7 @@ export type ServiceSource =
 
 /**
  * Where the suite's services come from. Containers only when Docker answers and the environment
- * sets none of KAFKA_BROKERS, PG_URL, S3_ENDPOINT (a partial override means someone set up their
+ * sets none of KAFKA_BROKERS, KAFKA_3_9_BROKERS, PG_URL, S3_ENDPOINT (a partial override means someone set up their
  * own mix: respect it).
  */
 export function chooseServiceSource(
@@ -78,7 +78,7 @@ export function chooseServiceSource(
   dockerReachable: boolean,
 ): ServiceSource {
   const provided = namedByEnvironment(env);
-  if (provided.size === 3) return "environment";
+  if (provided.size === LOCATED_SERVICES) return "environment";
   if (provided.size === 0 && dockerReachable) return "containers";
   return "local";
 }

@@ -4,7 +4,8 @@
  *
  * | variable | default |
  * |---|---|
- * | `KAFKA_BROKERS` (comma separated) | `127.0.0.1:9092` |
+ * | `KAFKA_BROKERS` (comma separated) | `127.0.0.1:9092` (Kafka 4.4) |
+ * | `KAFKA_3_9_BROKERS` (comma separated) | `127.0.0.1:9094` (Kafka 3.9) |
  * | `PG_URL` | `postgres://postgres@127.0.0.1:5432/berth` |
  * | `S3_ENDPOINT` | `http://127.0.0.1:9000` |
  * | `S3_ACCESS_KEY_ID` | `berth` |
@@ -18,6 +19,8 @@
 export const SHARED_PORTS = {
   kafka: 9092,
   kafkaController: 9093,
+  kafka39: 9094,
+  kafka39Controller: 9095,
   s3: 9000,
   postgres: 5432,
 } as const;
@@ -27,6 +30,7 @@ export const S3_DEFAULT_SECRET_ACCESS_KEY = "berth-secret";
 
 export const DEFAULT_ENV = {
   KAFKA_BROKERS: `127.0.0.1:${SHARED_PORTS.kafka}`,
+  KAFKA_3_9_BROKERS: `127.0.0.1:${SHARED_PORTS.kafka39}`,
   PG_URL: `postgres://postgres@127.0.0.1:${SHARED_PORTS.postgres}/berth`,
   S3_ENDPOINT: `http://127.0.0.1:${SHARED_PORTS.s3}`,
   S3_ACCESS_KEY_ID: S3_DEFAULT_ACCESS_KEY_ID,
@@ -55,7 +59,10 @@ export interface S3Endpoint {
 }
 
 export interface ServiceEndpoints {
+  /** The default broker (Kafka 4.4 when `pnpm services up` runs it). */
   kafka: KafkaEndpoint;
+  /** The Kafka 3.9 broker, for the tests that also run on 3.x. */
+  kafka39: KafkaEndpoint;
   postgres: PostgresEndpoint;
   s3: S3Endpoint;
 }
@@ -68,14 +75,19 @@ function read(env: Env, name: EndpointVariable): string {
 }
 
 /** The endpoints every test, example and benchmark uses: environment overrides, else the defaults. */
+function brokers(env: Env, name: "KAFKA_BROKERS" | "KAFKA_3_9_BROKERS"): KafkaEndpoint {
+  return {
+    brokers: read(env, name)
+      .split(",")
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+  };
+}
+
 export function serviceEndpoints(env: Env = process.env): ServiceEndpoints {
   return {
-    kafka: {
-      brokers: read(env, "KAFKA_BROKERS")
-        .split(",")
-        .map((b) => b.trim())
-        .filter((b) => b.length > 0),
-    },
+    kafka: brokers(env, "KAFKA_BROKERS"),
+    kafka39: brokers(env, "KAFKA_3_9_BROKERS"),
     postgres: { connectionString: read(env, "PG_URL") },
     s3: {
       endpoint: read(env, "S3_ENDPOINT"),
@@ -93,6 +105,7 @@ export function serviceEndpoints(env: Env = process.env): ServiceEndpoints {
 export function endpointEnv(endpoints: ServiceEndpoints): Record<EndpointVariable, string> {
   return {
     KAFKA_BROKERS: endpoints.kafka.brokers.join(","),
+    KAFKA_3_9_BROKERS: endpoints.kafka39.brokers.join(","),
     PG_URL: endpoints.postgres.connectionString,
     S3_ENDPOINT: endpoints.s3.endpoint,
     S3_ACCESS_KEY_ID: endpoints.s3.credentials.accessKeyId,
@@ -101,10 +114,11 @@ export function endpointEnv(endpoints: ServiceEndpoints): Record<EndpointVariabl
   };
 }
 
-export type ServiceName = "kafka" | "s3" | "postgres";
+export type ServiceName = "kafka" | "kafka-3.9" | "s3" | "postgres";
 
 const locatingVariables: Record<ServiceName, EndpointVariable> = {
   kafka: "KAFKA_BROKERS",
+  "kafka-3.9": "KAFKA_3_9_BROKERS",
   s3: "S3_ENDPOINT",
   postgres: "PG_URL",
 };
@@ -130,6 +144,9 @@ export function namedByEnvironment(env: Env = process.env): Set<ServiceName> {
   }
   return named;
 }
+
+/** How many services a variable can point elsewhere (every one of them). */
+export const LOCATED_SERVICES = Object.keys(locatingVariables).length;
 
 /** The variable that points the suite at another server for `service`. */
 export function locatingVariable(service: ServiceName): EndpointVariable {

@@ -21,6 +21,7 @@ export {
   endpointEnv,
   externallyProvided,
   type KafkaEndpoint,
+  LOCATED_SERVICES,
   namedByEnvironment,
   type PostgresEndpoint,
   type S3Endpoint,
@@ -38,8 +39,11 @@ export { ExternalService } from "./external-service.js";
 export { JavaServer, type JavaServerOptions } from "./java-server.js";
 export { isKafkaReady, kafkaTransactionalCommit, READY_TOPIC } from "./kafka-probe.js";
 export {
+  DEFAULT_KAFKA_LINE,
+  KAFKA_RELEASES,
   KAFKA_TRANSACTION_MAX_TIMEOUT_MS,
   KAFKA_VERSION,
+  type KafkaLine,
   KafkaServer,
   type KafkaServerOptions,
   kafkaBrokerSettings,

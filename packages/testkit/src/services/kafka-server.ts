@@ -1,6 +1,7 @@
 /**
- * Apache Kafka as a single-node KRaft broker + controller, from the Maven Central jars. The same
- * broker settings serve the local process and the testcontainers image (`kafkaBrokerSettings`).
+ * Apache Kafka as a single-node KRaft broker + controller, from the Maven Central jars, in one of
+ * the release lines Berth is tested on (4.4, the default, and 3.9). The same broker settings
+ * serve the local process and the testcontainers image (`kafkaBrokerSettings`).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,9 +14,23 @@ import type { MavenRuntimeSpec } from "./maven-runtime.js";
 import { tailFile } from "./processes.js";
 import { ServiceError } from "./service-error.js";
 
-/** Kafka 3.9 is the newest line that still speaks the protocol versions kafkajs 2.2.4 uses. */
-export const KAFKA_VERSION = "3.9.2";
+/**
+ * The Kafka release lines `pnpm services up` runs, each pinned to one release: 4.4 is the
+ * default (what users run; KIP-896 removed old protocol versions in 4.0, none that Berth
+ * sends), 3.9 for users still on 3.x.
+ */
+export const KAFKA_RELEASES = { "4.4": "4.4.0", "3.9": "3.9.2" } as const;
+export type KafkaLine = keyof typeof KAFKA_RELEASES;
+export const DEFAULT_KAFKA_LINE: KafkaLine = "4.4";
+/** The release of the default line. */
+export const KAFKA_VERSION = KAFKA_RELEASES[DEFAULT_KAFKA_LINE];
 export const KAFKA_SCALA_VERSION = "2.13";
+
+/**
+ * The log binding each line's distribution ships: Kafka 4 logs through Log4j 2 (the jars come
+ * with kafka-server; its SLF4J 1.7 API needs the log4j-slf4j-impl bridge), Kafka 3 through reload4j.
+ */
+const LOG4J2_VERSION = "2.25.5";
 
 /**
  * The broker's `transaction.max.timeout.ms`: the longest transaction timeout a producer may ask
@@ -61,6 +76,10 @@ export interface KafkaServerOptions extends JavaServerOptions {
   maxHeap?: string;
   /** Settings added to or replacing {@link kafkaBrokerSettings}. */
   settings?: Record<string, string>;
+  /** Release line. Default {@link DEFAULT_KAFKA_LINE} (4.4). */
+  line?: KafkaLine;
+  /** The service name it reports as (and names its pid file after). Default `kafka`. */
+  name?: "kafka" | "kafka-3.9";
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
@@ -72,14 +91,17 @@ export function newClusterId(): string {
 }
 
 export class KafkaServer extends JavaServer {
-  readonly name = "kafka" as const;
+  readonly name: "kafka" | "kafka-3.9";
   readonly port: number;
   readonly controllerPort: number;
+  readonly line: KafkaLine;
   private readonly maxHeap: string;
   private readonly extraSettings: Record<string, string>;
 
   constructor(options: KafkaServerOptions) {
     super(options);
+    this.name = options.name ?? "kafka";
+    this.line = options.line ?? DEFAULT_KAFKA_LINE;
     this.port = options.port;
     this.controllerPort = options.controllerPort;
     this.maxHeap = options.maxHeap ?? "512m";
@@ -88,6 +110,15 @@ export class KafkaServer extends JavaServer {
 
   get endpoint(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** The pinned release this instance runs, e.g. `4.4.0`. */
+  get version(): string {
+    return KAFKA_RELEASES[this.line];
+  }
+
+  private get log4j2(): boolean {
+    return this.line !== "3.9";
   }
 
   get brokers(): string[] {
@@ -107,12 +138,14 @@ export class KafkaServer extends JavaServer {
 
   protected runtime(): MavenRuntimeSpec {
     return {
-      id: `kafka_${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}`,
+      id: `kafka_${KAFKA_SCALA_VERSION}-${this.version}`,
       service: this.name,
       dependencies: [
-        { groupId: "org.apache.kafka", artifactId: `kafka_${KAFKA_SCALA_VERSION}`, version: KAFKA_VERSION },
-        // kafka_2.13 depends on slf4j-api only; the distribution adds this binding (reload4j).
-        { groupId: "org.slf4j", artifactId: "slf4j-reload4j", version: "1.7.36" },
+        { groupId: "org.apache.kafka", artifactId: `kafka_${KAFKA_SCALA_VERSION}`, version: this.version },
+        // kafka_2.13 depends on slf4j-api only; the distribution adds the binding.
+        this.log4j2
+          ? { groupId: "org.apache.logging.log4j", artifactId: "log4j-slf4j-impl", version: LOG4J2_VERSION }
+          : { groupId: "org.slf4j", artifactId: "slf4j-reload4j", version: "1.7.36" },
       ],
     };
   }
@@ -122,7 +155,49 @@ export class KafkaServer extends JavaServer {
   }
 
   private get log4jFile(): string {
-    return join(this.dir, "log4j.properties");
+    return join(this.dir, this.log4j2 ? "log4j2.properties" : "log4j.properties");
+  }
+
+  /** The JVM property that points the line's logging at {@link log4jFile}. */
+  private get log4jProperty(): string {
+    return this.log4j2
+      ? `-Dlog4j2.configurationFile=${this.log4jFile}`
+      : `-Dlog4j.configuration=file:${this.log4jFile}`;
+  }
+
+  /** Everything at INFO into a rolling `server.log`; the chattiest loggers at WARN. */
+  private loggingConfig(): string[] {
+    const quiet = ["kafka.request.logger", "state.change.logger", "kafka.log.LogCleaner"];
+    if (!this.log4j2) {
+      return [
+        "log4j.rootLogger=INFO, file",
+        "log4j.appender.file=org.apache.log4j.RollingFileAppender",
+        `log4j.appender.file.File=${this.serverLog()}`,
+        "log4j.appender.file.MaxFileSize=20MB",
+        "log4j.appender.file.MaxBackupIndex=2",
+        "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
+        "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
+        ...quiet.map((name) => `log4j.logger.${name}=WARN`),
+        "",
+      ];
+    }
+    return [
+      "appender.file.type=RollingFile",
+      "appender.file.name=file",
+      `appender.file.fileName=${this.serverLog()}`,
+      `appender.file.filePattern=${this.serverLog()}.%i`,
+      "appender.file.layout.type=PatternLayout",
+      "appender.file.layout.pattern=[%d] %p %m (%c)%n",
+      "appender.file.policies.type=Policies",
+      "appender.file.policies.size.type=SizeBasedTriggeringPolicy",
+      "appender.file.policies.size.size=20MB",
+      "appender.file.strategy.type=DefaultRolloverStrategy",
+      "appender.file.strategy.max=2",
+      "rootLogger.level=INFO",
+      "rootLogger.appenderRef.file.ref=file",
+      ...quiet.flatMap((name, i) => [`logger.q${i}.name=${name}`, `logger.q${i}.level=WARN`]),
+      "",
+    ];
   }
 
   serverProperties(): Record<string, string> {
@@ -149,22 +224,7 @@ export class KafkaServer extends JavaServer {
       this.propertiesFile,
       `# Generated by 'pnpm services up'; edits are overwritten.\n${properties}\n`,
     );
-    await writeFile(
-      this.log4jFile,
-      [
-        "log4j.rootLogger=INFO, file",
-        "log4j.appender.file=org.apache.log4j.RollingFileAppender",
-        `log4j.appender.file.File=${this.serverLog()}`,
-        "log4j.appender.file.MaxFileSize=20MB",
-        "log4j.appender.file.MaxBackupIndex=2",
-        "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
-        "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
-        "log4j.logger.kafka.request.logger=WARN",
-        "log4j.logger.state.change.logger=WARN",
-        "log4j.logger.kafka.log.LogCleaner=WARN",
-        "",
-      ].join("\n"),
-    );
+    await writeFile(this.log4jFile, this.loggingConfig().join("\n"));
     await this.formatStorage(lib);
   }
 
@@ -185,7 +245,7 @@ export class KafkaServer extends JavaServer {
         [
           ...this.lightJvm(),
           "-Xmx256m",
-          `-Dlog4j.configuration=file:${this.log4jFile}`,
+          this.log4jProperty,
           "-cp",
           join(lib, "*"),
           "kafka.tools.StorageTool",
@@ -221,7 +281,7 @@ export class KafkaServer extends JavaServer {
       "-Xms256m",
       ...this.lightJvm(),
       "-XX:+ExitOnOutOfMemoryError",
-      `-Dlog4j.configuration=file:${this.log4jFile}`,
+      this.log4jProperty,
       `-Dkafka.logs.dir=${this.logDir}`,
     ];
   }

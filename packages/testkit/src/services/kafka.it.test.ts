@@ -4,46 +4,54 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceEndpoints } from "./endpoints.js";
 import { isKafkaReady } from "./kafka-probe.js";
 
-const { kafka: endpoint } = serviceEndpoints();
-const run = `${Date.now()}-${randomBytes(3).toString("hex")}`;
-const topic = `berth-smoke-${run}`;
-const kafka = new Kafka({ clientId: "berth-smoke", brokers: endpoint.brokers, logLevel: logLevel.NOTHING });
+const endpoints = serviceEndpoints();
 
-/** Reads the whole topic once, from the beginning, until `last` arrives. */
-async function readUntil(isolation: "read_committed" | "read_uncommitted", last: string): Promise<string[]> {
-  const consumer: Consumer = kafka.consumer({
-    groupId: `berth-smoke-${run}-${isolation}`,
-    readUncommitted: isolation === "read_uncommitted",
-  });
-  const seen: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${isolation}: '${last}' never arrived; saw ${seen}`)),
-        60_000,
-      );
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            const value = message.value?.toString() ?? "";
-            seen.push(value);
-            if (value === last) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
+// Both brokers `pnpm services up` runs: the default (4.4) and the 3.9 one.
+describe.each([
+  { name: "KAFKA_BROKERS", endpoint: endpoints.kafka },
+  { name: "KAFKA_3_9_BROKERS", endpoint: endpoints.kafka39 },
+])("Kafka at $name", ({ name, endpoint }) => {
+  const run = `${Date.now()}-${randomBytes(3).toString("hex")}`;
+  const topic = `berth-smoke-${run}`;
+  const kafka = new Kafka({ clientId: "berth-smoke", brokers: endpoint.brokers, logLevel: logLevel.NOTHING });
+
+  /** Reads the whole topic once, from the beginning, until `last` arrives. */
+  async function readUntil(
+    isolation: "read_committed" | "read_uncommitted",
+    last: string,
+  ): Promise<string[]> {
+    const consumer: Consumer = kafka.consumer({
+      groupId: `berth-smoke-${run}-${isolation}`,
+      readUncommitted: isolation === "read_uncommitted",
     });
-  } finally {
-    await consumer.disconnect();
+    const seen: string[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${isolation}: '${last}' never arrived; saw ${seen}`)),
+          60_000,
+        );
+        consumer
+          .run({
+            eachMessage: async ({ message }) => {
+              const value = message.value?.toString() ?? "";
+              seen.push(value);
+              if (value === last) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return seen;
   }
-  return seen;
-}
 
-describe(`Kafka at ${endpoint.brokers.join(",")}`, () => {
   const producer = kafka.producer({
     transactionalId: `berth-smoke-${run}`,
     idempotent: true,
@@ -55,7 +63,7 @@ describe(`Kafka at ${endpoint.brokers.join(",")}`, () => {
   beforeAll(async () => {
     if (!(await isKafkaReady(endpoint.brokers, 15_000))) {
       throw new Error(
-        `no Kafka broker answers at ${endpoint.brokers}: run 'pnpm services up' (or set KAFKA_BROKERS)`,
+        `no Kafka broker answers at ${endpoint.brokers}: run 'pnpm services up' (or set ${name})`,
       );
     }
     const admin = kafka.admin();
