@@ -11,6 +11,7 @@ import {
   type BenchRecord,
   recordOf,
   type SinkUnderTest,
+  standardModes,
   THROUGHPUT_COLUMNS,
   type ThroughputCase,
   throughputCases,
@@ -59,7 +60,7 @@ function fileTarget(context: BenchmarkContext): SinkUnderTest {
     async sink(_c, mode, run) {
       return fileSink<BenchRecord>({
         directory: join(context.work, run, "out"),
-        deliveryGuarantee: mode === "at-least-once" ? "at-least-once" : "exactly-once",
+        deliveryGuarantee: mode.deliveryGuarantee,
       });
     },
   };
@@ -72,7 +73,7 @@ export const fileSinkBenchmark: Benchmark = {
     const counts = SIZES[context.size];
     const rows = await throughputMatrix(context, fileTarget(context), {
       cases: throughputCases(counts),
-      goal: 0.8,
+      modes: standardModes(0.8),
       warmupRecords: context.size === "smoke" ? 500 : 20_000,
     });
     return {

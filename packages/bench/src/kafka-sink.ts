@@ -14,6 +14,7 @@ import {
   type BenchRecord,
   recordOf,
   type SinkUnderTest,
+  standardModes,
   THROUGHPUT_COLUMNS,
   type ThroughputCase,
   throughputCases,
@@ -82,7 +83,7 @@ function kafkaTarget(kafka: Kafka, brokers: string[]): SinkUnderTest {
         brokers,
         topic: t,
         key: (r) => String(r.seq),
-        deliveryGuarantee: mode === "at-least-once" ? "at-least-once" : "exactly-once",
+        deliveryGuarantee: mode.deliveryGuarantee,
       });
     },
     async cleanup(run) {
@@ -116,7 +117,7 @@ async function platformRows(
       (r) =>
         r.parallelism === 1 &&
         r.records === records &&
-        r.mode === "exactly-once 1 s" &&
+        r.mode === "exactly-once, 1 s" &&
         r.record === (recordBytes === 100 ? "100 B" : "1 KB"),
     );
     for (const transactional of smoke ? [true] : [false, true]) {
@@ -167,7 +168,7 @@ export const kafkaSinkBenchmark: Benchmark = {
     const broker = localKafkaBroker(brokers);
     const rows = await throughputMatrix(context, kafkaTarget(kafka, brokers), {
       cases: throughputCases(counts),
-      goal: 0.9,
+      modes: standardModes(0.9),
       warmupRecords: context.size === "smoke" ? 500 : 20_000,
     });
     const platform = await platformRows(context, kafka, brokers, broker, counts, rows);

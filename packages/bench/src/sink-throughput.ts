@@ -12,8 +12,23 @@ import type { Sink } from "@berth/core/connector";
 import type { BenchmarkContext, Column, Row } from "./harness.js";
 import { rate, ratioGoal, round2 } from "./harness.js";
 
-export type Mode = "at-least-once" | "exactly-once 1 s" | "exactly-once 100 ms";
-export const MODES: readonly Mode[] = ["at-least-once", "exactly-once 1 s", "exactly-once 100 ms"];
+/** How Berth runs in one row: its label, the guarantee and the checkpoint interval. */
+export interface Mode {
+  readonly label: string;
+  readonly deliveryGuarantee: "at-least-once" | "exactly-once";
+  readonly checkpointIntervalMs: number;
+  /** The benchmark goal of this mode's ratio, if it has one. */
+  readonly goal?: number;
+}
+
+/** The modes every sink runs; `goal` is the exactly-once 1 s goal of the sink. */
+export function standardModes(goal: number): Mode[] {
+  return [
+    { label: "at-least-once, 1 s", deliveryGuarantee: "at-least-once", checkpointIntervalMs: 1000 },
+    { label: "exactly-once, 1 s", deliveryGuarantee: "exactly-once", checkpointIntervalMs: 1000, goal },
+    { label: "exactly-once, 100 ms", deliveryGuarantee: "exactly-once", checkpointIntervalMs: 100 },
+  ];
+}
 
 export interface BenchRecord {
   readonly seq: number;
@@ -85,8 +100,8 @@ export const THROUGHPUT_COLUMNS: readonly Column[] = [
 
 export interface MatrixOptions {
   readonly cases: readonly ThroughputCase[];
-  /** The exactly-once 1 s goal (0.9× for a real target, 0.8× for the file sink). */
-  readonly goal: number;
+  /** The modes of a case (a sink may run its extra modes on some cases only). */
+  readonly modes: readonly Mode[] | ((c: ThroughputCase) => readonly Mode[]);
   readonly warmupRecords: number;
 }
 
@@ -100,10 +115,12 @@ export async function throughputMatrix(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   // Warm up connections and the JIT on both paths before anything is measured.
+  const modesOf = (c: ThroughputCase) =>
+    typeof options.modes === "function" ? options.modes(c) : options.modes;
   const warm = { recordBytes: 100, records: options.warmupRecords, parallelism: 1 };
   for (const name of [runName("warm-raw"), runName("warm-berth")]) {
     if (name.includes("raw")) await target.raw(warm, name);
-    else await runBerth(context, warm, await target.sink(warm, "exactly-once 1 s", name), 1000, name);
+    else await runBerth(context, warm, await target.sink(warm, modesOf(warm)[0] as Mode, name), 1000, name);
     await target.cleanup?.(name);
   }
   for (const c of options.cases) {
@@ -111,10 +128,10 @@ export async function throughputMatrix(
     const rawMs = await target.raw(c, rawName);
     await target.cleanup?.(rawName);
     const reference = rate(c.records, rawMs);
-    for (const mode of MODES) {
+    for (const mode of modesOf(c)) {
       const name = runName("berth");
-      const interval = mode === "exactly-once 100 ms" ? 100 : 1000;
-      const run = await runBerth(context, c, await target.sink(c, mode, name), interval, name);
+      const sink = await target.sink(c, mode, name);
+      const run = await runBerth(context, c, sink, mode.checkpointIntervalMs, name);
       await target.cleanup?.(name);
       const berth = rate(c.records, run.ms);
       const ratio = round2(berth / reference);
@@ -122,16 +139,16 @@ export async function throughputMatrix(
         record: c.recordBytes >= 1024 ? `${c.recordBytes / 1024} KB` : `${c.recordBytes} B`,
         parallelism: c.parallelism,
         records: c.records,
-        mode,
+        mode: mode.label,
         reference,
         berth,
         berthMiBs: round2((berth * c.recordBytes) / 2 ** 20),
         checkpoints: run.checkpoints,
         ratio,
-        ...(mode === "exactly-once 1 s" ? { goal: ratioGoal(ratio, options.goal) } : {}),
+        ...(mode.goal === undefined ? {} : { goal: ratioGoal(ratio, mode.goal) }),
       };
       context.log(
-        `${row.record} ×${c.records} p${c.parallelism} ${mode}: ${reference} vs ${berth} rec/s (${ratio}×)`,
+        `${row.record} ×${c.records} p${c.parallelism} ${mode.label}: ${reference} vs ${berth} rec/s (${ratio}×)`,
       );
       rows.push(row);
     }

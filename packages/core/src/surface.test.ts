@@ -47,7 +47,7 @@ describe("the public surface", () => {
   });
 
   it("the testing entry point holds the test hooks, the root does not", () => {
-    for (const name of ["armFault", "faultPoint", "FAULT_POINTS", "loadRestorePoint"]) {
+    for (const name of ["armFault", "faultPoint", "FAULT_POINTS", "loadRestorePoint", "startRestServer"]) {
       expect(testing).toHaveProperty(name);
       expect(root).not.toHaveProperty(name);
     }
