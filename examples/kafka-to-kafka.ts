@@ -9,15 +9,13 @@
  */
 import { definePipeline, Pipeline } from "@berth/core";
 import { ensureTopic, kafkaSink, kafkaSource } from "@berth/sink-kafka";
+import { integerSetting, kafkaBrokers } from "./targets-env.js";
 
 export default definePipeline(async () => {
-  const brokers = process.env.KAFKA_BROKERS || "127.0.0.1:9092";
+  const brokers = kafkaBrokers();
   const input = process.env.KAFKA_INPUT_TOPIC || "berth-sequence";
   const output = process.env.KAFKA_OUTPUT_TOPIC || "berth-sequence-squares";
-  const parallelism = Number(process.env.PARALLELISM || 1);
-  if (!Number.isInteger(parallelism) || parallelism < 1) {
-    throw new Error(`PARALLELISM=${process.env.PARALLELISM} must be an integer ≥ 1`);
-  }
+  const parallelism = integerSetting("PARALLELISM", 1, 1) ?? 1;
   await ensureTopic({ brokers, topic: input });
   await ensureTopic({ brokers, topic: output });
   const pipeline = Pipeline.create({ name: "kafka-to-kafka" });

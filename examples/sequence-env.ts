@@ -2,6 +2,8 @@
  * The settings every sequence example reads from the environment at each start
  * (DESIGN.md, "The sequence examples").
  */
+import { integerSetting } from "./targets-env.js";
+
 export interface SequenceSettings {
   /** SEQ_COUNT: records, then end of input; unbounded when unset. */
   readonly count: number | undefined;
@@ -11,18 +13,10 @@ export interface SequenceSettings {
   readonly parallelism: number;
 }
 
-function integer(name: string, fallback: number | undefined, min: number): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name}=${raw} must be an integer ≥ ${min}`);
-  return value;
-}
-
 export function sequenceSettings(): SequenceSettings {
   return {
-    count: integer("SEQ_COUNT", undefined, 0),
-    ratePerSecond: integer("SEQ_RATE", 0, 0) ?? 0,
-    parallelism: integer("SEQ_PARALLELISM", 1, 1) ?? 1,
+    count: integerSetting("SEQ_COUNT", undefined, 0),
+    ratePerSecond: integerSetting("SEQ_RATE", 0, 0) ?? 0,
+    parallelism: integerSetting("SEQ_PARALLELISM", 1, 1) ?? 1,
   };
 }

@@ -8,10 +8,11 @@
 import { definePipeline, Pipeline, sequenceSource } from "@berth/core";
 import { ensureTopic, kafkaSink } from "@berth/sink-kafka";
 import { sequenceSettings } from "./sequence-env.js";
+import { kafkaBrokers } from "./targets-env.js";
 
 export default definePipeline(async () => {
   const { count, ratePerSecond, parallelism } = sequenceSettings();
-  const brokers = process.env.KAFKA_BROKERS || "127.0.0.1:9092";
+  const brokers = kafkaBrokers();
   const topic = process.env.KAFKA_TOPIC || "berth-sequence";
   await ensureTopic({ brokers, topic, partitions: Math.max(3, parallelism) });
   const pipeline = Pipeline.create({ name: "sequence-to-kafka" });

@@ -8,10 +8,11 @@
 import { definePipeline, Pipeline, sequenceSource } from "@berth/core";
 import { postgresSink } from "@berth/sink-postgres";
 import { sequenceSettings } from "./sequence-env.js";
+import { postgresUrl } from "./targets-env.js";
 
 export default definePipeline(() => {
   const { count, ratePerSecond, parallelism } = sequenceSettings();
-  const connectionString = process.env.PG_URL || "postgres://postgres@127.0.0.1:5432/berth";
+  const connectionString = postgresUrl();
   const table = process.env.PG_TABLE || "berth_sequence";
   const pipeline = Pipeline.create({ name: "sequence-to-postgres" });
   pipeline

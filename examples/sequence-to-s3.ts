@@ -11,20 +11,12 @@
 import { definePipeline, Pipeline, sequenceSource } from "@berth/core";
 import { ensureBucket, s3Sink } from "@berth/sink-s3";
 import { sequenceSettings } from "./sequence-env.js";
+import { s3Client } from "./targets-env.js";
 
 export default definePipeline(async () => {
   const { count, ratePerSecond, parallelism } = sequenceSettings();
-  const env = (name: string, fallback: string) => process.env[name] || fallback;
-  const client = {
-    endpoint: env("S3_ENDPOINT", "http://127.0.0.1:9000"),
-    region: env("S3_REGION", "us-east-1"),
-    credentials: {
-      accessKeyId: env("S3_ACCESS_KEY_ID", "berth"),
-      secretAccessKey: env("S3_SECRET_ACCESS_KEY", "berth-secret"),
-    },
-    forcePathStyle: true,
-  };
-  const bucket = env("S3_BUCKET", "berth-sequence");
+  const client = s3Client();
+  const bucket = process.env.S3_BUCKET || "berth-sequence";
   await ensureBucket({ bucket, client });
   const pipeline = Pipeline.create({ name: "sequence-to-s3" });
   pipeline
@@ -33,7 +25,7 @@ export default definePipeline(async () => {
       parallelism,
     })
     .map((seq) => ({ seq }), { uid: "to-record", parallelism })
-    .sinkTo(s3Sink<{ seq: number }>({ bucket, base: env("S3_PREFIX", "sequence"), client }), {
+    .sinkTo(s3Sink<{ seq: number }>({ bucket, base: process.env.S3_PREFIX || "sequence", client }), {
       uid: "s3",
       parallelism,
     });
