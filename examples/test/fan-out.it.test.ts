@@ -47,7 +47,7 @@ describe("examples/fan-out.ts", () => {
       PG_TABLE: table,
       S3_BUCKET: name,
       SEQ_COUNT: String(COUNT),
-      SEQ_RATE: "500",
+      SEQ_RATE: "100",
     };
     const checkpointDir = await mkdtemp(join(tmpdir(), "berth-fan-out-"));
     const run = (extra: string[] = [], rate = env.SEQ_RATE) =>
