@@ -242,7 +242,7 @@ export function pausableSource<T>(inner: Source<T>, throttle: SourceThrottle): S
           if ("records" in polled) throttle.emitted += polled.records.length;
           return polled;
         },
-        snapshotSplits: () => reader.snapshotSplits(),
+        snapshotSplits: (id) => reader.snapshotSplits(id),
         close: () => reader.close(),
       };
     },
@@ -260,7 +260,7 @@ export function gatedSource<T>(inner: Source<T>, gate: Gate, subtask: number): S
           if (context.subtask === subtask) await gate.pass();
           return reader.poll();
         },
-        snapshotSplits: () => reader.snapshotSplits(),
+        snapshotSplits: (id) => reader.snapshotSplits(id),
         close: () => reader.close(),
       };
     },
@@ -279,7 +279,7 @@ export function countingSource<T>(inner: Source<T>, counter: { polled: number })
           if ("records" in polled) counter.polled += polled.records.length;
           return polled;
         },
-        snapshotSplits: () => reader.snapshotSplits(),
+        snapshotSplits: (id) => reader.snapshotSplits(id),
         close: () => reader.close(),
       };
     },

@@ -444,7 +444,13 @@ export class Execution {
         const splits = operatorStates ?? (await v.source.initialSplits(v.parallelism));
         for (let i = 0; i < v.parallelism; i++) {
           const reader = await v.source.createReader(
-            { subtask: i, parallelism: v.parallelism },
+            {
+              subtask: i,
+              parallelism: v.parallelism,
+              jobId: this.settings.jobId,
+              uid: v.uid,
+              log: this.settings.log,
+            },
             splits.filter((_, j) => j % v.parallelism === i),
           );
           const subtask = new SourceSubtask(
@@ -600,14 +606,28 @@ export class Execution {
     }
   }
 
-  /** Commits every pending committable up to checkpoint `id` on every sink subtask. */
+  /**
+   * Commits every pending committable up to checkpoint `id` on every sink subtask, and tells
+   * every source reader the checkpoint is complete (what a reader does with it never fails the job).
+   */
   commitUpTo(completed: CompletedCheckpoint): Promise<void> {
     const id = completed.checkpointId;
     // A process that lost its lease (paused past its expiry) commits nothing more.
     return this.settings.storage
       .checkLease()
       .then(() =>
-        Promise.all(this.sinks.flatMap((s) => s.operators.map((o) => o.notifyCheckpointComplete(id)))),
+        Promise.all([
+          ...this.sinks.flatMap((s) => s.operators.map((o) => o.notifyCheckpointComplete(id))),
+          ...this.sources.map((s) =>
+            s
+              .notifyCheckpointComplete(id)
+              .catch((error: unknown) =>
+                this.settings.log.warn(
+                  `source ${s.uid}[${s.index}]: after checkpoint ${id}: ${String(error)}`,
+                ),
+              ),
+          ),
+        ]),
       )
       .then(() => undefined);
   }

@@ -281,7 +281,12 @@ export class SourceSubtask extends Subtask {
       this.paused = true;
       this.halted = true;
     }
-    await this.completeBarrier(barrier, this.reader.snapshotSplits(), undefined);
+    await this.completeBarrier(barrier, this.reader.snapshotSplits(barrier.checkpointId), undefined);
+  }
+
+  /** Checkpoint `id` is complete: the reader may report its positions outside. */
+  async notifyCheckpointComplete(id: number): Promise<void> {
+    await this.reader.notifyCheckpointComplete?.(id);
   }
 
   async close(): Promise<void> {

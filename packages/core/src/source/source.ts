@@ -4,7 +4,7 @@
  * restore the splits are dealt round-robin to the subtasks of the new parallelism, so a
  * source may change parallelism.
  */
-import type { Json } from "../sink/sink.js";
+import type { Json, SinkLog } from "../sink/sink.js";
 
 export interface SourceRecord<T> {
   readonly value: T;
@@ -15,6 +15,10 @@ export interface SourceRecord<T> {
 export interface SourceReaderContext {
   readonly subtask: number;
   readonly parallelism: number;
+  /** The job's id and the source's uid: what a reader may name itself by outside (a consumer group). */
+  readonly jobId: string;
+  readonly uid: string;
+  readonly log: SinkLog;
 }
 
 /** One poll: records to emit, or `ended` when every split of this reader is exhausted. */
@@ -26,8 +30,15 @@ export interface SourceReader<T> {
    * (an empty batch) so checkpoints and stops are not delayed.
    */
   poll(): Promise<SourcePoll<T>>;
-  /** Positions of this reader's splits after the last record returned by `poll`. */
-  snapshotSplits(): Json[];
+  /** Positions of this reader's splits after the last record returned by `poll`, for checkpoint `checkpointId`. */
+  snapshotSplits(checkpointId: number): Json[];
+  /**
+   * Optional: checkpoint `checkpointId` (periodic, or a stop's savepoint) is complete, so its
+   * positions are durable and may be reported outside (Kafka's consumer-group offsets). Never
+   * part of the checkpoint: it must not throw, and it should settle within seconds — the core
+   * waits for it only at a stop, within the stop's commit deadline.
+   */
+  notifyCheckpointComplete?(checkpointId: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileSink, Job, Pipeline, type SourceReader } from "@berth/core";
+import { fileSink, Job, Pipeline, type SourceReader, type SourceReaderContext } from "@berth/core";
 import type { Json } from "@berth/core/connector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -22,6 +22,14 @@ import {
 import { kafkaSource } from "./kafka-source.js";
 
 const kafka = testKafka();
+const silent = { info: () => {}, warn: () => {} };
+const context = (subtask: number, parallelism: number): SourceReaderContext => ({
+  subtask,
+  parallelism,
+  jobId: uniqueName("reader-job"),
+  uid: "kafka-in",
+  log: silent,
+});
 const BASE_TS = 1_700_000_000_000;
 const seqOf = (m: { value: Buffer | null }) => (JSON.parse(String(m.value)) as { seq: number }).seq;
 
@@ -66,7 +74,7 @@ describe.concurrent("kafka source", () => {
     expect(splits).toHaveLength(3);
     // Written after the splits were made: past their stopping offsets, never read.
     await produceTransaction(kafka, topic, range(20_000, 20_050));
-    const reader = await source.createReader({ subtask: 0, parallelism: 1 }, splits);
+    const reader = await source.createReader(context(0, 1), splits);
     try {
       const { values, ended } = await drain(reader);
       expect(ended).toBe(true);
@@ -74,7 +82,7 @@ describe.concurrent("kafka source", () => {
       expect(diffSeqs(seqs, range(0, 700))).toEqual({ missing: [], duplicated: [], unexpected: [] });
       for (const v of values) expect(v.timestamp).toBe(BASE_TS + seqOf(v.value));
       // The positions reached the ends (past the commit markers).
-      for (const s of reader.snapshotSplits() as { offset: string; stoppingOffset: string }[]) {
+      for (const s of reader.snapshotSplits(1) as { offset: string; stoppingOffset: string }[]) {
         expect(s.offset).toBe(s.stoppingOffset);
       }
     } finally {
@@ -89,16 +97,16 @@ describe.concurrent("kafka source", () => {
       bounded: true,
       maxRecordsPerPoll: 40,
     });
-    const first = await source.createReader({ subtask: 0, parallelism: 1 }, await source.initialSplits(1));
+    const first = await source.createReader(context(0, 1), await source.initialSplits(1));
     const before = await drain(first, 5);
     expect(before.ended).toBe(false);
-    const snapshot: Json[] = first.snapshotSplits();
+    const snapshot: Json[] = first.snapshotSplits(1);
     await first.close();
     // Restore at parallelism 2: splits dealt round-robin, as the core does.
     const after = [];
     for (const subtask of [0, 1]) {
       const reader = await source.createReader(
-        { subtask, parallelism: 2 },
+        context(subtask, 2),
         snapshot.filter((_, j) => j % 2 === subtask),
       );
       try {

@@ -76,7 +76,8 @@ export function withFetchStall<T>(source: Source<T>, stall: Stall): Source<T> {
           await stall.pass();
           return reader.poll();
         },
-        snapshotSplits: () => reader.snapshotSplits(),
+        snapshotSplits: (id) => reader.snapshotSplits(id),
+        notifyCheckpointComplete: async (id) => reader.notifyCheckpointComplete?.(id),
         close: () => reader.close(),
       };
     },
