@@ -32,6 +32,11 @@ export type KafkaErrorCode =
   | "KAFKA_SOURCE_RECORD_INVALID"
   /** The source cannot read its partitions (broker unreachable for too long, offsets out of range…). */
   | "KAFKA_SOURCE_FETCH_FAILED"
+  /**
+   * The source's consumer group (`groupId`) has active members: the source commits offsets there
+   * without joining, which would fight those consumers.
+   */
+  | "KAFKA_SOURCE_GROUP_ACTIVE"
   /** A split restored from a checkpoint is malformed. */
   | "KAFKA_SOURCE_SPLIT_INVALID"
   /** A committable restored from a checkpoint is malformed or of an unknown version. */

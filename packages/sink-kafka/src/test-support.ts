@@ -167,7 +167,7 @@ export async function produceTransaction(
   kafka: Kafka,
   topic: string,
   seqs: readonly number[],
-  options: { abort?: boolean; timestampOf?: (seq: number) => number } = {},
+  options: { abort?: boolean; timestampOf?: (seq: number) => number; partition?: number } = {},
 ): Promise<void> {
   const producer = kafka.producer({
     transactionalId: uniqueName("tx-writer"),
@@ -182,6 +182,7 @@ export async function produceTransaction(
       messages: seqs.map((seq) => ({
         key: String(seq),
         value: JSON.stringify({ seq }),
+        ...(options.partition !== undefined ? { partition: options.partition } : {}),
         ...(options.timestampOf ? { timestamp: String(options.timestampOf(seq)) } : {}),
       })),
     });

@@ -6,6 +6,7 @@
  * `@berth/sink-kafka`; not re-exported from the package.
  */
 export { KafkaInternalsError, type KafkaInternalsErrorCode } from "./errors.js";
+export { type GroupOffset, GroupOffsetCommitter } from "./group-offsets.js";
 export {
   checkKafkajsInternals,
   KAFKAJS_PINNED_VERSION,

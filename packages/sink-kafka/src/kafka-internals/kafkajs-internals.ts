@@ -43,6 +43,14 @@ export interface KjsBroker {
     producerEpoch: number;
     transactionResult: boolean;
   }): Promise<unknown>;
+  /** OffsetCommit; generation -1 and an empty member id commit for a group without members. */
+  offsetCommit(request: {
+    groupId: string;
+    groupGenerationId: number;
+    memberId: string;
+    retentionTime?: number;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>;
   fetch(request: {
     replicaId: number;
     isolationLevel: number;
@@ -69,7 +77,11 @@ export interface KjsFetchPartition {
   highWatermark: string;
   lastStableOffset: string;
   abortedTransactions: { producerId: string; firstOffset: string }[];
-  messages: KjsFetchedRecord[];
+  /**
+   * `nextBatchOffset` (set by Berth's patch of kafkajs's decoder, patches/kafkajs@2.2.4.patch):
+   * the offset after the last whole record batch, batches that compaction left empty included.
+   */
+  messages: KjsFetchedRecord[] & { readonly nextBatchOffset?: string };
 }
 
 /** A record as decoded by kafkajs/src/protocol/recordBatch (batch attributes attached). */
@@ -248,7 +260,13 @@ export const CLUSTER_METHODS = [
   "getNodeIds",
 ] as const;
 
-export const BROKER_METHODS = ["addPartitionsToTxn", "endTxn", "fetch", "initProducerId"] as const;
+export const BROKER_METHODS = [
+  "addPartitionsToTxn",
+  "endTxn",
+  "fetch",
+  "initProducerId",
+  "offsetCommit",
+] as const;
 
 const require = createRequire(import.meta.url);
 
@@ -309,8 +327,8 @@ export function checkKafkajsInternals(): string[] {
     problems.push(`${KAFKAJS_INTERNAL_MODULES.connectionStatus}: CONNECTION_STATUS.CONNECTED changed`);
   }
   const coord = tryRequire(KAFKAJS_INTERNAL_MODULES.coordinatorTypes) as Record<string, unknown> | undefined;
-  if (coord && coord.TRANSACTION !== 1) {
-    problems.push(`${KAFKAJS_INTERNAL_MODULES.coordinatorTypes}: TRANSACTION is not 1`);
+  if (coord && (coord.TRANSACTION !== 1 || coord.GROUP !== 0)) {
+    problems.push(`${KAFKAJS_INTERNAL_MODULES.coordinatorTypes}: GROUP is not 0 or TRANSACTION is not 1`);
   }
   const iso = tryRequire(KAFKAJS_INTERNAL_MODULES.isolationLevel) as Record<string, unknown> | undefined;
   if (iso && (iso.READ_UNCOMMITTED !== 0 || iso.READ_COMMITTED !== 1)) {

@@ -74,6 +74,13 @@ describe("committed records of a read_committed fetch", () => {
     expect(result.nextOffset).toBe(6n);
   });
 
+  it("moves past record batches that compaction emptied: to the end of the last whole batch", () => {
+    const onlyEmpty = Object.assign([] as KjsFetchedRecord[], { nextBatchOffset: "57" });
+    expect(committedRecords("t", partition(onlyEmpty), 40n)).toMatchObject({ messages: [], nextOffset: 57n });
+    const emptiedTail = Object.assign([record(40, "1", { tx: false })], { nextBatchOffset: "45" });
+    expect(committedRecords("t", partition(emptiedTail), 40n).nextOffset).toBe(45n);
+  });
+
   it("stays put when nothing came back", () => {
     expect(committedRecords("t", partition([]), 42n).nextOffset).toBe(42n);
   });

@@ -9,7 +9,9 @@
  * aborted ones included, and lists the aborted transactions overlapping the range; they are
  * dropped here (as every Kafka consumer does), and so are control records (commit and abort
  * markers). The position still moves past both, so a partition whose last offset is a marker
- * reaches its end.
+ * reaches its end, and so does a record batch that compaction emptied (kept for its producer's
+ * state): the position moves to the end of the last whole batch, records or not, as Kafka's
+ * Java consumer does.
  */
 import type { Kafka } from "kafkajs";
 import {
@@ -205,6 +207,8 @@ export function committedRecords(topic: string, partition: KjsFetchPartition, fr
       timestamp: Number(record.timestamp ?? 0),
     });
   }
+  const batchesEnd = partition.messages.nextBatchOffset;
+  if (batchesEnd !== undefined && BigInt(batchesEnd) > next) next = BigInt(batchesEnd);
   return {
     topic,
     partition: partition.partition,

@@ -16,6 +16,9 @@ describe("kafka source options", () => {
       maxBytesPerPartition: 1024 * 1024,
       maxRecordsPerPoll: 2000,
       fetchFailureTimeoutMs: 60_000,
+      partitionDiscoveryIntervalMs: 300_000,
+      commitOffsets: true,
+      groupId: undefined,
     });
     expect(resolveKafkaSourceOptions({ ...base, topics: ["a", "b", "a"] }).topics).toEqual(["a", "b"]);
   });
@@ -30,6 +33,11 @@ describe("kafka source options", () => {
     [{ maxWaitMs: 5_000 }, "kafka source: `maxWaitMs` must be ≤ 1000 (got 5000)"],
     [{ deserializer: "json" }, "kafka source: `deserializer` must be a function"],
     [{ topic: "t" }, "kafka source: unknown option(s) `topic`"],
+    [{ groupId: "" }, "kafka source: `groupId`"],
+    [
+      { partitionDiscoveryIntervalMs: -1 },
+      "kafka source: `partitionDiscoveryIntervalMs` must be ≥ 0 (got -1)",
+    ],
   ])("rejects %o with a typed error naming the option", (override, message) => {
     const attempt = () => resolveKafkaSourceOptions({ ...base, ...(override as object) } as never);
     expect(attempt).toThrow(KafkaError);

@@ -21,7 +21,10 @@ export interface KafkaSourceMessage {
 }
 
 export interface KafkaSourceOptions<T = KafkaSourceMessage> extends KafkaConnectionOptions {
-  /** Topic or topics to read; every partition they have at the first start is a split. */
+  /**
+   * Topic or topics to read; every partition they have at the first start is a split, and so is
+   * every partition added later (see `partitionDiscoveryIntervalMs`).
+   */
   readonly topics: string | readonly string[];
   /**
    * Where a split without checkpointed position starts: `"earliest"` (default) or `"latest"`
@@ -49,6 +52,24 @@ export interface KafkaSourceOptions<T = KafkaSourceMessage> extends KafkaConnect
   readonly maxRecordsPerPoll?: number;
   /** How long fetches may keep failing (broker unreachable) before the job fails. Default 60000 ms. */
   readonly fetchFailureTimeoutMs?: number;
+  /**
+   * How often the topics' partitions are listed again; partitions added since are read from
+   * their earliest offset and checkpointed like the others. Default 300000 ms (Flink's); 0 turns
+   * discovery off. Bounded sources never discover (their end is fixed at the first start).
+   */
+  readonly partitionDiscoveryIntervalMs?: number;
+  /**
+   * After each completed checkpoint, and with a stop's savepoint, commit the checkpointed
+   * positions to the consumer group `groupId`, so lag tools show the job's progress. The
+   * checkpoint stays the source of truth: a restore never reads the group's offsets, and a
+   * failed commit is only logged. Default true.
+   */
+  readonly commitOffsets?: boolean;
+  /**
+   * The consumer group the offsets are committed to. It must have no active members (checked at
+   * start: `KAFKA_SOURCE_GROUP_ACTIVE`). Default `berth-<job id>-<source uid>`.
+   */
+  readonly groupId?: string;
 }
 
 export interface ResolvedKafkaSourceOptions<T> {
@@ -63,6 +84,9 @@ export interface ResolvedKafkaSourceOptions<T> {
   readonly maxBytesPerPartition: number;
   readonly maxRecordsPerPoll: number;
   readonly fetchFailureTimeoutMs: number;
+  readonly partitionDiscoveryIntervalMs: number;
+  readonly commitOffsets: boolean;
+  readonly groupId: string | undefined;
 }
 
 /** The schema of {@link KafkaSourceOptions}: every default beside its field. */
@@ -96,6 +120,14 @@ const kafkaSourceOptions = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(60_000),
+    partitionDiscoveryIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(300_000),
+    commitOffsets: z.boolean().default(true),
+    groupId: z.string().min(1).max(255).optional(),
   })
   .strict();
 
@@ -108,6 +140,7 @@ export function resolveKafkaSourceOptions<T>(options: KafkaSourceOptions<T>): Re
   );
   return {
     ...o,
+    groupId: o.groupId,
     client: options.client,
     deserializer: options.deserializer ?? ((message: KafkaSourceMessage) => message as unknown as T),
   };

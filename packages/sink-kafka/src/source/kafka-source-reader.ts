@@ -1,16 +1,20 @@
 /**
  * Reads one subtask's splits (topic partitions) with a fetch loop: `read_committed` fetches at
- * the checkpointed positions (no consumer group), records handed out in offset order per
- * partition, positions advanced past every record handed out — and past markers and aborted
- * records — so a snapshot is exactly "after the last record returned".
+ * the checkpointed positions (no consumer group membership), records handed out in offset order
+ * per partition, positions advanced past every record handed out — and past markers and aborted
+ * records — so a snapshot is exactly "after the last record returned". Splits discovered while
+ * running join the loop; checkpointed positions are reported to the consumer group once their
+ * checkpoint completes.
  */
 import type { SourcePoll, SourceReader, SourceRecord } from "@berth/core";
-import type { Json } from "@berth/core/connector";
+import type { Json, SinkLog } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "../errors.js";
 import { type FetchedMessage, PartitionFetcher } from "../kafka-internals/index.js";
+import type { CheckpointOffsets } from "./group-offsets.js";
 import type { ResolvedKafkaSourceOptions } from "./kafka-source-options.js";
 import { type KafkaSplit, splitName } from "./kafka-split.js";
+import type { DiscoveringReader, PartitionDiscovery } from "./partition-discovery.js";
 
 interface SplitState {
   readonly topic: string;
@@ -26,26 +30,51 @@ interface SplitState {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class KafkaSourceReader<T> implements SourceReader<T> {
+function splitState(s: KafkaSplit): SplitState {
+  return {
+    topic: s.topic,
+    partition: s.partition,
+    offset: BigInt(s.offset),
+    stoppingOffset: s.stoppingOffset === undefined ? undefined : BigInt(s.stoppingOffset),
+    pending: [],
+    fetchedTo: BigInt(s.offset),
+  };
+}
+
+export interface KafkaSourceReaderServices {
+  readonly subtask: number;
+  readonly log: SinkLog;
+  /** Unbounded sources with discovery on: finds partitions added since the start. */
+  readonly discovery?: PartitionDiscovery | undefined;
+  /** With `commitOffsets`: reports checkpointed positions to the consumer group. */
+  readonly offsets?: CheckpointOffsets | undefined;
+}
+
+export class KafkaSourceReader<T> implements SourceReader<T>, DiscoveringReader {
   private readonly splits: SplitState[];
   private fetcher: PartitionFetcher | undefined;
   private failingSince: number | undefined;
   private backoffMs = 100;
   private cursor = 0;
+  readonly subtask: number;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly options: ResolvedKafkaSourceOptions<T>,
     splits: readonly KafkaSplit[],
+    private readonly services: KafkaSourceReaderServices,
   ) {
-    this.splits = splits.map((s) => ({
-      topic: s.topic,
-      partition: s.partition,
-      offset: BigInt(s.offset),
-      stoppingOffset: s.stoppingOffset === undefined ? undefined : BigInt(s.stoppingOffset),
-      pending: [],
-      fetchedTo: BigInt(s.offset),
-    }));
+    this.splits = splits.map(splitState);
+    this.subtask = services.subtask;
+  }
+
+  holds(topic: string, partition: number): boolean {
+    return this.splits.some((s) => s.topic === topic && s.partition === partition);
+  }
+
+  /** A partition found by discovery: read from the next poll on, checkpointed from the next barrier on. */
+  addSplit(split: KafkaSplit): void {
+    if (!this.holds(split.topic, split.partition)) this.splits.push(splitState(split));
   }
 
   private finished(split: SplitState): boolean {
@@ -55,6 +84,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   }
 
   async poll(): Promise<SourcePoll<T>> {
+    this.services.discovery?.tick(this.services.log);
     const live = this.splits.filter((s) => !this.finished(s));
     if (live.length === 0) {
       if (this.options.bounded) return { ended: true };
@@ -160,7 +190,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     }
   }
 
-  snapshotSplits(): Json[] {
+  snapshotSplits(checkpointId: number): Json[] {
+    this.services.offsets?.remember(
+      checkpointId,
+      this.splits.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.offset })),
+    );
     return this.splits.map((s) => ({
       topic: s.topic,
       partition: s.partition,
@@ -169,7 +203,13 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
     }));
   }
 
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    await this.services.offsets?.completed(checkpointId);
+  }
+
   async close(): Promise<void> {
+    this.services.discovery?.unregister(this);
+    await this.services.offsets?.close();
     await this.fetcher?.close().catch(() => undefined);
   }
 }

@@ -1,15 +1,17 @@
 /**
  * The Kafka source: reads topic partitions with `read_committed` isolation, so only
  * committed transactions reach the pipeline; each partition is a split whose position lives
- * in checkpoint state (no consumer group, nothing committed to Kafka), so a restore continues
- * exactly after the last record of the checkpoint, at any parallelism. Record timestamps are
- * the records' event time (watermarks come from them).
+ * in checkpoint state, so a restore continues exactly after the last record of the checkpoint,
+ * at any parallelism. Partitions added later are discovered; completed checkpoints' positions
+ * are committed to a consumer group for lag tools, never read back (ADR 0021). Record
+ * timestamps are the records' event time (watermarks come from them).
  */
 import type { Source } from "@berth/core";
 import type { Json } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "../errors.js";
 import { createKafka } from "../kafka-client.js";
+import { CheckpointOffsets, defaultGroupId, refuseActiveGroup } from "./group-offsets.js";
 import {
   type KafkaSourceMessage,
   type KafkaSourceOptions,
@@ -17,6 +19,7 @@ import {
 } from "./kafka-source-options.js";
 import { KafkaSourceReader } from "./kafka-source-reader.js";
 import { type KafkaSplit, parseKafkaSplit } from "./kafka-split.js";
+import { PartitionDiscovery } from "./partition-discovery.js";
 
 /**
  * ```ts
@@ -33,6 +36,10 @@ export function kafkaSource<T = KafkaSourceMessage>(options: KafkaSourceOptions<
     kafka ??= createKafka(resolved.brokers, resolved.client);
     return kafka;
   };
+  const discovery =
+    resolved.bounded || resolved.partitionDiscoveryIntervalMs === 0
+      ? undefined
+      : new PartitionDiscovery(client, resolved.topics, resolved.partitionDiscoveryIntervalMs);
   return {
     kind: "kafka",
     async initialSplits() {
@@ -43,8 +50,19 @@ export function kafkaSource<T = KafkaSourceMessage>(options: KafkaSourceOptions<
         resolved.bounded,
       )) as Json[];
     },
-    async createReader(_context, splits) {
-      return new KafkaSourceReader<T>(client(), resolved, splits.map(parseKafkaSplit));
+    async createReader(context, splits) {
+      const groupId = resolved.groupId ?? defaultGroupId(context.jobId, context.uid);
+      // Once per attempt (subtask 0 always exists): a group with members is refused before anything runs.
+      if (resolved.commitOffsets && context.subtask === 0)
+        await refuseActiveGroup(client(), groupId, context.log);
+      const reader = new KafkaSourceReader<T>(client(), resolved, splits.map(parseKafkaSplit), {
+        subtask: context.subtask,
+        log: context.log,
+        discovery,
+        offsets: resolved.commitOffsets ? new CheckpointOffsets(client(), groupId, context.log) : undefined,
+      });
+      discovery?.register(reader, context.parallelism);
+      return reader;
     },
   };
 }
