@@ -4,9 +4,18 @@
  * reads the log before sending EndTxn when a slot's id is reused. Real broker at KAFKA_BROKERS.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { brokerApiVersions } from "../broker-api-versions.js";
 import { rootKafkaError } from "./outcomes.js";
 import type { PreparedTransaction } from "./prepared-transaction.js";
-import { createTopic, eventually, readCommitted, records, testKafka, uniqueName } from "./test-support.js";
+import {
+  createTopic,
+  eventually,
+  KAFKA_BROKERS,
+  readCommitted,
+  records,
+  testKafka,
+  uniqueName,
+} from "./test-support.js";
 import { TransactionClient } from "./transaction-client.js";
 import { TransactionalProducer } from "./transactional-producer.js";
 
@@ -183,7 +192,43 @@ describe("commitPrepared (steady state: EndTxn first, the log only on refusal)",
   });
 });
 
+/** `metadata.version` feature level of Kafka 4.0-IV0 (3.9-IV0 is 21). */
+const METADATA_VERSION_4_0 = 22;
+
 describe("a slot reused without InitProducerId", () => {
+  it("on a cluster of transaction version 2 (a Kafka 4.x created fresh), EndTxn v1 keeps the version-1 rules: commits leave the epoch InitProducerId gave", async () => {
+    const { features } = await brokerApiVersions(KAFKA_BROKERS[0] as string);
+    // KIP-890: a fresh 4.x cluster finalizes transaction.version 2 (the epoch bumps at every
+    // transaction end, for clients sending EndTxn v5+); 3.x has no such feature.
+    const kafka4 = (features.get("metadata.version") ?? 0) >= METADATA_VERSION_4_0;
+    expect(features.get("transaction.version") ?? 0).toBe(kafka4 ? 2 : 0);
+    const topic = uniqueName("tv");
+    await createTopic(kafka, topic);
+    const producer = await TransactionalProducer.open(kafka, {
+      transactionalId: `${uniqueName("sink")}-0-0`,
+      transactionTimeoutMs: 300_000,
+    });
+    try {
+      const { producerId, producerEpoch } = producer;
+      for (let i = 0; i < 3; i++) {
+        producer.begin();
+        await producer.send([{ topic, messages: records(2, 10 * i) }]);
+        const prepared = await producer.prepareCommit();
+        expect(prepared).toMatchObject({ producerId, producerEpoch });
+        if (!prepared) throw new Error("no prepared transaction");
+        expect(await client.commitPrepared(prepared)).toEqual({ kind: "committed" });
+        await producer.markCommitted();
+        expect(await client.describeTransaction(producer.transactionalId)).toMatchObject({
+          producerId,
+          producerEpoch,
+        });
+      }
+      expect(await readCommitted(kafka, topic, { expected: 6 })).toHaveLength(6);
+    } finally {
+      await producer.close();
+    }
+  });
+
   it("keeps producer id and epoch; a bare EndTxn for the old transaction would commit the new one", async () => {
     const topic = uniqueName("reuse");
     await createTopic(kafka, topic);
