@@ -32,3 +32,10 @@ export const PREPARED_TRANSACTION_LOST = "POSTGRES_PREPARED_TRANSACTION_LOST";
 
 /** The `failedKnown` code of an idempotent transaction with neither staged rows nor a commit-log row. */
 export const STAGED_ROWS_LOST = "POSTGRES_STAGED_ROWS_LOST";
+
+/**
+ * The `failedKnown` code of a committable whose gid and marker are both gone while its
+ * transaction began before the prefix's marker horizon: the restore point is older than the
+ * marker retention, and the commit can no longer be proven (ADR 0015).
+ */
+export const COMMIT_MARKER_PRUNED = "POSTGRES_COMMIT_MARKER_PRUNED";

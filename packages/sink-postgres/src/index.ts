@@ -6,6 +6,7 @@
  * with a commit-log row; append or upsert (with deletes).
  */
 export {
+  COMMIT_MARKER_PRUNED,
   PostgresError,
   type PostgresErrorCode,
   PREPARED_TRANSACTION_LOST,

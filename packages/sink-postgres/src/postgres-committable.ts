@@ -17,6 +17,12 @@ export type PostgresCommittable = {
   readonly records: number;
   /** The idempotent protocol: committed rows in the staging table, applied by the commit. */
   readonly staged?: true;
+  /**
+   * When the transaction began, on the server's clock (epoch ms): compared with the prefix's
+   * marker horizon when a commit finds no marker (ADR 0015). Absent in committables written
+   * before marker retention existed.
+   */
+  readonly preparedAt?: number;
 };
 
 /** Version and parse step of the committable; the core runs `parse` once per stored value, at restore. */
@@ -40,12 +46,19 @@ function parsePostgresCommittable(version: number, stored: Json): PostgresCommit
     typeof c.table !== "string" ||
     typeof c.records !== "number" ||
     !Number.isInteger(c.records) ||
-    (c.staged !== undefined && c.staged !== true)
+    (c.staged !== undefined && c.staged !== true) ||
+    (c.preparedAt !== undefined && (typeof c.preparedAt !== "number" || !Number.isFinite(c.preparedAt)))
   ) {
     throw new PostgresError(
       "POSTGRES_COMMITTABLE_INVALID",
-      `postgres sink: a restored committable is malformed (${JSON.stringify(stored)}); expected { gid, table, records, staged? }`,
+      `postgres sink: a restored committable is malformed (${JSON.stringify(stored)}); expected { gid, table, records, staged?, preparedAt? }`,
     );
   }
-  return { gid: c.gid, table: c.table, records: c.records, ...(c.staged ? { staged: true as const } : {}) };
+  return {
+    gid: c.gid,
+    table: c.table,
+    records: c.records,
+    ...(c.staged ? { staged: true as const } : {}),
+    ...(c.preparedAt !== undefined ? { preparedAt: c.preparedAt } : {}),
+  };
 }

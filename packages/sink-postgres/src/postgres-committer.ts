@@ -7,10 +7,19 @@
  * - Idempotent (`staged`): one transaction inserts the commit-log row (the marker; a conflict
  *   means already committed), applies the staged rows and deletes them. No staged rows and no
  *   commit-log row is a known permanent failure, never "nothing to apply".
+ *
+ * A missing marker older than the prefix's pruning horizon is told apart from a lost
+ * transaction: the point restored is older than the marker retention (internal/marker-retention.ts).
+ * After its commits, the committer prunes the prefix's old markers when due.
  */
-import { type CommitOutcome, CommitOutcomes, type Committer } from "@berth/core/connector";
+import { type CommitOutcome, CommitOutcomes, type Committer, type SinkContext } from "@berth/core/connector";
 import type pg from "pg";
-import { PostgresError, PREPARED_TRANSACTION_LOST, STAGED_ROWS_LOST } from "./errors.js";
+import {
+  COMMIT_MARKER_PRUNED,
+  PostgresError,
+  PREPARED_TRANSACTION_LOST,
+  STAGED_ROWS_LOST,
+} from "./errors.js";
 import {
   type ConnectionSettings,
   connect,
@@ -18,6 +27,7 @@ import {
   isConnectionLost,
   sqlState,
 } from "./internal/connection.js";
+import type { MarkerRetention } from "./internal/marker-retention.js";
 import { quoteLiteral } from "./internal/sql.js";
 import type { SinkStatements } from "./internal/statements.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
@@ -32,14 +42,14 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
 
   constructor(
     private readonly settings: ConnectionSettings,
-    /** The session's name in messages and `pg_stat_activity`. */
-    private readonly role: string,
-    private readonly sinkPrefix: string,
+    private readonly context: SinkContext,
     private readonly statements: SinkStatements,
+    private readonly retention: MarkerRetention,
   ) {}
 
   private async session(): Promise<pg.Client> {
-    this.client ??= await connect(this.settings, this.role);
+    // The session's name in messages and `pg_stat_activity`.
+    this.client ??= await connect(this.settings, `committer ${this.context.sinkPrefix}`);
     return this.client;
   }
 
@@ -47,9 +57,11 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
     const what = `${committable.staged ? "applying staged" : "COMMIT PREPARED"} ${committable.gid}`;
     try {
       const client = await this.session();
-      return committable.staged
+      const outcome = committable.staged
         ? await this.applyStaged(client, committable)
         : await this.commitPrepared(client, committable);
+      if (outcome.kind === "committed") await this.pruneIfDue(client);
+      return outcome;
     } catch (error) {
       const unreachable = error instanceof PostgresError && error.code === "POSTGRES_UNREACHABLE";
       if (unreachable || isConnectionLost(error) || sqlState(error) === OBJECT_IN_USE) {
@@ -69,16 +81,51 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
     }
     const marker = await client.query(this.statements.selectMarker, [committable.gid]);
     if ((marker.rowCount ?? 0) > 0) return CommitOutcomes.alreadyCommitted;
-    return CommitOutcomes.failedKnown(
-      PREPARED_TRANSACTION_LOST,
-      `prepared transaction ${committable.gid} is gone from the server without its commit marker: it was rolled back (by an operator, or ROLLBACK PREPARED from another job under this prefix), so its ${committable.records} record(s) for ${committable.table} are lost`,
+    return (
+      (await this.pastRetention(client, committable, "prepared transaction")) ??
+      CommitOutcomes.failedKnown(
+        PREPARED_TRANSACTION_LOST,
+        `prepared transaction ${committable.gid} is gone from the server without its commit marker: it was rolled back (by an operator, or ROLLBACK PREPARED from another job under this prefix), so its ${committable.records} record(s) for ${committable.table} are lost`,
+      )
     );
+  }
+
+  /** The outcome of a committable whose marker may have been pruned, if it may have. */
+  private async pastRetention(
+    client: pg.Client,
+    committable: PostgresCommittable,
+    what: string,
+  ): Promise<CommitOutcome | undefined> {
+    const horizon = await this.retention.prunedHorizon(client, this.context.sinkPrefix, committable);
+    if (horizon === undefined) return undefined;
+    const began =
+      committable.preparedAt === undefined
+        ? ""
+        : ` (begun ${new Date(committable.preparedAt).toISOString()})`;
+    return CommitOutcomes.failedKnown(
+      COMMIT_MARKER_PRUNED,
+      `${what} ${committable.gid}${began} is older than the commit-marker retention: markers of prefix ${this.context.sinkPrefix} written before ${horizon.toISOString()} were pruned (markerRetentionMs), so whether its ${committable.records} record(s) for ${committable.table} were committed cannot be proven — they were, unless an operator ended it by hand. The restore point holding it is older than the retention: restore a newer one, or restart from it with --skip-failed-committables to go on without this commit`,
+    );
+  }
+
+  /** Prunes old markers when due; a failed prune is only logged: the commit stands, the next one tries again. */
+  private async pruneIfDue(client: pg.Client): Promise<void> {
+    try {
+      await this.retention.pruneIfDue(client, this.context.sinkPrefix, this.context.attemptId);
+    } catch (error) {
+      this.context.log.warn(`postgres sink: pruning old commit markers failed: ${describePgError(error)}`, {
+        prefix: this.context.sinkPrefix,
+      });
+    }
   }
 
   private async applyStaged(client: pg.Client, committable: PostgresCommittable): Promise<CommitOutcome> {
     await client.query("BEGIN");
     try {
-      const logged = await client.query(this.statements.insertMarker, [committable.gid, this.sinkPrefix]);
+      const logged = await client.query(this.statements.insertMarker, [
+        committable.gid,
+        this.context.sinkPrefix,
+      ]);
       if ((logged.rowCount ?? 0) === 0) {
         await client.query("ROLLBACK");
         return CommitOutcomes.alreadyCommitted;
@@ -88,6 +135,8 @@ export class PostgresCommitter implements Committer<PostgresCommittable> {
       const staged = (await client.query(drop, [committable.gid])).rowCount ?? 0;
       if (staged === 0 && committable.records > 0) {
         await client.query("ROLLBACK");
+        const pruned = await this.pastRetention(client, committable, "idempotent transaction");
+        if (pruned) return pruned;
         return CommitOutcomes.failedKnown(
           STAGED_ROWS_LOST,
           `transaction ${committable.gid} has neither staged rows nor a commit-log row: its staged rows were deleted (by an operator, or lingering cleanup of another job under this prefix), so its ${committable.records} record(s) for ${committable.table} are lost`,

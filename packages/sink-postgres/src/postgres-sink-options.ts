@@ -52,8 +52,18 @@ export interface PostgresSinkOptions<T> {
    * (pendingCheckpoints + 1)`, checked at start. Default 2.
    */
   readonly pendingCheckpoints?: number;
-  /** The table of commit markers (created when missing). Default `berth_commit_markers`. */
+  /**
+   * The table of commit markers (created when missing, with `<name>_pruned` beside it for the
+   * prefixes' pruning horizons; at most 56 bytes). Default `berth_commit_markers`.
+   */
   readonly markerTable?: string | TableName;
+  /**
+   * How long a commit marker (commit-log row) is kept: a restore point whose pre-committed
+   * transaction is older cannot prove its commit and fails with `POSTGRES_COMMIT_MARKER_PRUNED`
+   * (restore a newer point, or pass `--skip-failed-committables`). At least 10 checkpoint
+   * intervals. Default 7 days (ADR 0015).
+   */
+  readonly markerRetentionMs?: number;
   /** The staging table of upsert and of the idempotent protocol (created when missing). Default `berth_staging_<hash of the table>` beside the table. */
   readonly stagingTable?: string | TableName;
   /** Create the target table when missing, with these column → SQL type pairs (for examples). Default: never. */
@@ -76,6 +86,7 @@ export interface ResolvedPostgresSinkOptions<T> {
   readonly protocol: "prepared" | "idempotent";
   readonly pendingCheckpoints: number;
   readonly markerTable: TableName;
+  readonly markerRetentionMs: number;
   readonly stagingTable: TableName;
   readonly createTable: Readonly<Record<string, string>> | undefined;
   readonly bufferBytes: number;
@@ -87,24 +98,36 @@ function invalid(message: string): PostgresError {
 }
 
 const IDENTIFIER_MAX_BYTES = 63;
+/** The marker table's name leaves room for its companions' suffixes (`_pruned`, `_by_age`). */
+const MARKER_TABLE_MAX_BYTES = IDENTIFIER_MAX_BYTES - "_by_age".length;
 
-function identifier(option: string, name: unknown): string {
+/** Seven days, as Kafka keeps an idle transactional id (`transactional.id.expiration.ms`). */
+export const DEFAULT_MARKER_RETENTION_MS = 7 * 24 * 3_600_000;
+/** The shortest retention, in checkpoint intervals: a failover's restore point is a few intervals old. */
+export const MIN_MARKER_RETENTION_INTERVALS = 10;
+
+function identifier(option: string, name: unknown, maxBytes = IDENTIFIER_MAX_BYTES): string {
   if (typeof name !== "string" || name.length === 0 || name.includes("\0"))
     throw invalid(`${option} must be a non-empty name without NUL, got ${JSON.stringify(name)}`);
-  if (Buffer.byteLength(name) > IDENTIFIER_MAX_BYTES)
+  if (Buffer.byteLength(name) > maxBytes)
     throw invalid(
-      `${option} "${name}" is longer than PostgreSQL's ${IDENTIFIER_MAX_BYTES}-byte identifier limit`,
+      maxBytes === IDENTIFIER_MAX_BYTES
+        ? `${option} "${name}" is longer than PostgreSQL's ${IDENTIFIER_MAX_BYTES}-byte identifier limit`
+        : `${option} "${name}" is longer than ${maxBytes} bytes (the sink adds a suffix to it within PostgreSQL's ${IDENTIFIER_MAX_BYTES}-byte identifier limit)`,
     );
   return name;
 }
 
-function tableName(option: string, value: unknown): TableName {
-  if (typeof value === "string") return { name: identifier(option, value) };
+function tableName(option: string, value: unknown, maxBytes = IDENTIFIER_MAX_BYTES): TableName {
+  if (typeof value === "string") return { name: identifier(option, value, maxBytes) };
   const t = value as Partial<TableName> | null;
   if (typeof t !== "object" || t === null) throw invalid(`${option} must be a name or { schema, name }`);
   return t.schema === undefined
-    ? { name: identifier(`${option}.name`, t.name) }
-    : { schema: identifier(`${option}.schema`, t.schema), name: identifier(`${option}.name`, t.name) };
+    ? { name: identifier(`${option}.name`, t.name, maxBytes) }
+    : {
+        schema: identifier(`${option}.schema`, t.schema),
+        name: identifier(`${option}.name`, t.name, maxBytes),
+      };
 }
 
 function positiveInteger(option: string, value: number | undefined, fallback: number, min: number): number {
@@ -147,6 +170,15 @@ function columnMapping<T>(
     columns: entries.map(([column]) => column),
     row: (record) => fields.map((f) => (record as Record<string, ColumnValue>)[f]),
   };
+}
+
+/** The job's side of the options: a marker retention of fewer than 10 checkpoint intervals is refused. */
+export function checkMarkerRetention(markerRetentionMs: number, checkpointIntervalMs: number): void {
+  const least = MIN_MARKER_RETENTION_INTERVALS * checkpointIntervalMs;
+  if (markerRetentionMs < least)
+    throw invalid(
+      `markerRetentionMs ${markerRetentionMs} is shorter than ${MIN_MARKER_RETENTION_INTERVALS} checkpoint intervals (${least} ms): a failover restores a checkpoint a few intervals old, whose commits its markers must prove; raise markerRetentionMs (default ${DEFAULT_MARKER_RETENTION_MS}, 7 days) or checkpoint more often`,
+    );
 }
 
 export function resolvePostgresSinkOptions<T>(
@@ -204,7 +236,17 @@ export function resolvePostgresSinkOptions<T>(
     ] as const),
     protocol: oneOf("protocol", options.protocol, ["prepared", "idempotent"] as const),
     pendingCheckpoints: positiveInteger("pendingCheckpoints", options.pendingCheckpoints, 2, 1),
-    markerTable: tableName("markerTable", options.markerTable ?? "berth_commit_markers"),
+    markerTable: tableName(
+      "markerTable",
+      options.markerTable ?? "berth_commit_markers",
+      MARKER_TABLE_MAX_BYTES,
+    ),
+    markerRetentionMs: positiveInteger(
+      "markerRetentionMs",
+      options.markerRetentionMs,
+      DEFAULT_MARKER_RETENTION_MS,
+      1,
+    ),
     stagingTable: tableName(
       "stagingTable",
       options.stagingTable ?? {

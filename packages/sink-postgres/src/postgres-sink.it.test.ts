@@ -25,7 +25,14 @@ import { PostgresError, PREPARED_TRANSACTION_LOST } from "./errors.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
 import type { PostgresSinkOptions } from "./postgres-sink-options.js";
-import { committedSeqs, PG_URL, preparedStartingWith, uniqueTable, withClient } from "./test-support.js";
+import {
+  committedSeqs,
+  dropTable,
+  PG_URL,
+  preparedStartingWith,
+  uniqueTable,
+  withClient,
+} from "./test-support.js";
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -298,6 +305,46 @@ describe.concurrent("postgres sink", () => {
       await committer.close();
     }
   });
+
+  it("starts while another prefix's prepared transaction holds locks on the marker and staging tables: no DDL of its start waits for it", async () => {
+    const table = uniqueTable("ddl_locks");
+    const stage = `${table}_stage`;
+    const q = pg.escapeIdentifier(table);
+    await withClient((c) => c.query(`CREATE TABLE ${q} (id bigint PRIMARY KEY, n bigint)`));
+    const sink = () =>
+      postgresSink<{ id: number; n: number }>({
+        connectionString: PG_URL,
+        table,
+        columns: { id: "id", n: "n" },
+        mode: "upsert",
+        conflictKey: ["id"],
+        stagingTable: stage,
+      });
+    const toRow = (seq: number) => ({ id: seq % 10, n: seq });
+    // The first start creates the tables and their indexes.
+    expect((await (await job(sink(), { count: 20, map: toRow })).run()).state).toBe("FINISHED");
+    const other = uniqueTable("other").replaceAll("_", "-");
+    const gid = new SinkNames(other).attempt({ subtask: 0, attemptId: newAttemptId(), checkpointId: 1 });
+    await withClient(async (c) => {
+      await c.query("BEGIN");
+      await c.query("INSERT INTO berth_commit_markers (gid, sink_prefix) VALUES ($1, $2)", [gid, other]);
+      await c.query(
+        `INSERT INTO ${pg.escapeIdentifier(stage)} (id, n, berth_txn, berth_ord, berth_delete) VALUES (1, 1, $1, 1, false)`,
+        [gid],
+      );
+      await c.query(`PREPARE TRANSACTION '${gid}'`);
+    });
+    try {
+      const result = await (await job(sink(), { count: 20, map: toRow })).run();
+      expect(result.error?.message).toBeUndefined();
+      expect(result.state).toBe("FINISHED");
+      expect(await preparedStartingWith(other)).toEqual([gid]);
+    } finally {
+      await withClient((c) => c.query(`ROLLBACK PREPARED '${gid}'`));
+      await dropTable(table);
+      await dropTable(stage);
+    }
+  }, 60_000);
 
   it("an unreachable server at start is one clear line", async () => {
     const sink = seqSink("never", {

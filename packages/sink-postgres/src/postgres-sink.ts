@@ -2,20 +2,25 @@
  * The PostgreSQL sink: only wiring. The writer owns each checkpoint's transaction and prepares
  * it (postgres-writer.ts), the committer commits it on its own session (postgres-committer.ts),
  * lingering prepared transactions of earlier runs are rolled back at every start
- * (postgres-lingering.ts), and the prefix is claimed at the server while the job runs
- * (`claimPrefix`, internal/prefix-claim.ts).
+ * (postgres-lingering.ts), old commit markers are pruned (internal/marker-retention.ts), and
+ * the prefix is claimed at the server while the job runs (`claimPrefix`, internal/prefix-claim.ts).
  */
-import type { RecoverContext, Sink } from "@berth/core/connector";
+import type { RecoverContext, Sink, SinkLog } from "@berth/core/connector";
 import type pg from "pg";
 import { PostgresError } from "./errors.js";
 import { type ConnectionSettings, connect, serverLabel, sqlState } from "./internal/connection.js";
+import { MarkerRetention } from "./internal/marker-retention.js";
 import { claimPrefixAt } from "./internal/prefix-claim.js";
 import { tableLabel } from "./internal/sql.js";
-import { sinkStatements } from "./internal/statements.js";
+import { type SetupStatement, sinkStatements } from "./internal/statements.js";
 import { type PostgresCommittable, postgresCommittableCodec } from "./postgres-committable.js";
 import { PostgresCommitter } from "./postgres-committer.js";
 import { dropLingeringStaged, rollbackLingering } from "./postgres-lingering.js";
-import { type PostgresSinkOptions, resolvePostgresSinkOptions } from "./postgres-sink-options.js";
+import {
+  checkMarkerRetention,
+  type PostgresSinkOptions,
+  resolvePostgresSinkOptions,
+} from "./postgres-sink-options.js";
 import { PostgresWriter } from "./postgres-writer.js";
 
 /**
@@ -40,6 +45,7 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
   const settings: ConnectionSettings = resolved;
   const exactlyOnce = resolved.deliveryGuarantee === "exactly-once";
   const prepared = exactlyOnce && resolved.protocol === "prepared";
+  const retention = new MarkerRetention(statements, resolved.markerRetentionMs);
   return {
     kind: "postgres",
     committable: postgresCommittableCodec,
@@ -49,23 +55,29 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
     transactionName: (committable) => committable.gid,
     // An advisory lock on a session of its own, held by the job from before its restore to its end.
     claimPrefix: (context) => claimPrefixAt(settings, context.sinkPrefix),
+    async validate({ checkpointIntervalMs }) {
+      if (exactlyOnce) checkMarkerRetention(resolved.markerRetentionMs, checkpointIntervalMs);
+    },
     async createCommitter(context) {
-      return new PostgresCommitter(
-        settings,
-        `committer ${context.sinkPrefix}`,
-        context.sinkPrefix,
-        statements,
-      );
+      return new PostgresCommitter(settings, context, statements, retention);
     },
     async abortLingering(context) {
       const client = await connect(settings, `lingering cleanup ${context.sinkPrefix}`);
       try {
         if (prepared) await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
-        for (const ddl of statements.setup) await runDdl(client, ddl);
+        for (const ddl of statements.setup) await runDdl(client, ddl, context.log);
         // Prepared transactions of an earlier prepared run are rolled back whatever the protocol now.
         const rolledBack = exactlyOnce ? await rollbackLingering(client, context) : [];
         if (exactlyOnce && statements.staged)
           rolledBack.push(...(await dropLingeringStaged(client, context, statements)));
+        // After the restored commits (done before this call), which may need old markers.
+        const pruned = exactlyOnce
+          ? await retention.pruneAtStart(client, context.sinkPrefix, context.attemptId)
+          : 0;
+        if (pruned > 0)
+          context.log.info(`postgres sink: pruned ${pruned} commit marker(s) past markerRetentionMs`, {
+            prefix: context.sinkPrefix,
+          });
         if (rolledBack.length > 0) {
           context.log.info(
             `postgres sink: ${prepared ? "rolled back" : "deleted the staged rows of"} ${rolledBack.length} lingering transaction(s)`,
@@ -94,12 +106,37 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
   };
 }
 
-/** `CREATE … IF NOT EXISTS` of two sessions at once may still collide on the catalog: then it exists. */
-async function runDdl(client: pg.Client, ddl: string): Promise<void> {
+/** How long creating a missing index may wait for its table's lock. */
+const INDEX_LOCK_TIMEOUT = "10s";
+
+/**
+ * `CREATE … IF NOT EXISTS` of two sessions at once may still collide on the catalog: then it
+ * exists. An index is created only when missing; one whose table stays locked (55P03) is left
+ * for the next start: the sink is correct without it, only slower.
+ */
+async function runDdl(client: pg.Client, ddl: SetupStatement, log: SinkLog): Promise<void> {
+  if (ddl.index !== undefined) {
+    const { rows } = await client.query("SELECT to_regclass($1) IS NOT NULL AS present", [ddl.index]);
+    if (rows[0]?.present) return;
+  }
   try {
-    await client.query(ddl);
+    if (ddl.index === undefined) {
+      await client.query(ddl.sql);
+    } else {
+      await client.query("BEGIN");
+      await client.query(`SET LOCAL lock_timeout = '${INDEX_LOCK_TIMEOUT}'`);
+      await client.query(ddl.sql);
+      await client.query("COMMIT");
+    }
   } catch (error) {
+    if (ddl.index !== undefined) await client.query("ROLLBACK").catch(() => undefined);
     const state = sqlState(error);
+    if (state === "55P03") {
+      log.warn(
+        `postgres sink: index ${ddl.index} was not created: its table stayed locked for ${INDEX_LOCK_TIMEOUT} (prepared transactions hold their locks until they end); the next start tries again`,
+      );
+      return;
+    }
     if (state !== "23505" && state !== "42P07") throw error;
   }
 }

@@ -6,60 +6,19 @@
  * the record and the constraint, and what committed before it stays; the idempotent protocol
  * commits a transaction once by its commit-log row and knows when its staged rows are gone.
  */
-import { CommitOutcomes, newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core/connector";
+import { CommitOutcomes } from "@berth/core/connector";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresError, STAGED_ROWS_LOST } from "./errors.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
 import type { PostgresSinkOptions } from "./postgres-sink-options.js";
-import { PG_URL, preparedStartingWith, uniqueTable, withClient } from "./test-support.js";
+import { PG_URL, preparedStartingWith, sinkHarness, uniqueTable, withClient } from "./test-support.js";
 
 type Account = { id: number; balance: number | null; deleted?: boolean };
 
-/** One writer and committer on subtask 0, driven by hand: each `checkpoint` is prepared and committed. */
-async function harness(options: Omit<PostgresSinkOptions<Account>, "connectionString">) {
-  const prefix = uniqueTable("u").replaceAll("_", "-");
-  let checkpointId = 1;
-  const context: SinkWriterContext = {
-    sinkPrefix: prefix,
-    names: new SinkNames(prefix),
-    uid: "postgres",
-    parallelism: 1,
-    attemptId: newAttemptId(),
-    subtask: 0,
-    currentCheckpointId: () => checkpointId,
-    log: { info() {}, warn() {} },
-  };
-  const sink = postgresSink<Account>({ connectionString: PG_URL, ...options });
-  await sink.abortLingering({
-    ...context,
-    restoredCommittables: [],
-    restoredWriterStates: [],
-    lingering: { names: context.names, subtasks: 1, vanishedSubtasks: [], isLingering: () => false },
-  });
-  const writer = await sink.createWriter(context, undefined);
-  const committer = await sink.createCommitter(context);
-  const prepare = async (records: Account[]) => {
-    for (const r of records) await writer.write(r);
-    await writer.flush(false);
-    const committables = (await writer.prepareCommit()) as PostgresCommittable[];
-    checkpointId++;
-    return committables;
-  };
-  return {
-    prefix,
-    prepare,
-    commit: (c: PostgresCommittable) => committer.commit(c),
-    async checkpoint(records: Account[]): Promise<void> {
-      for (const c of await prepare(records)) expect((await committer.commit(c)).kind).toBe("committed");
-    },
-    async close() {
-      await writer.close();
-      await committer.close();
-    },
-  };
-}
+const harness = (options: Omit<PostgresSinkOptions<Account>, "connectionString">) =>
+  sinkHarness<Account>(options);
 
 async function accounts(table: string): Promise<Array<{ id: number; balance: number | null }>> {
   return withClient(async (c) => {

@@ -98,9 +98,9 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     );
   }
 
-  private async query(sql: string, values?: unknown[]): Promise<void> {
+  private async query(sql: string, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      await this.client.query(sql, values);
+      return await this.client.query(sql, values);
     } catch (error) {
       throw this.writeFailed(error);
     }
@@ -176,9 +176,10 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
       records: transaction.records,
     };
     if (this.options.deliveryGuarantee === "exactly-once" && this.options.protocol === "idempotent") {
+      const preparedAt = startOf(await this.query(this.statements.transactionStart));
       // The staged rows are committed now, invisible in the table; the commit applies them.
       await this.query("COMMIT");
-      return [{ ...committable, staged: true }];
+      return [{ ...committable, staged: true, preparedAt }];
     }
     for (const statement of this.statements.apply) {
       try {
@@ -192,10 +193,12 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
       return [];
     }
     // The marker proves, once the gid is gone from pg_prepared_xacts, that it was committed.
-    await this.query(this.statements.insertMarker, [transaction.gid, this.context.sinkPrefix]);
+    const preparedAt = startOf(
+      await this.query(this.statements.insertMarker, [transaction.gid, this.context.sinkPrefix]),
+    );
     // PREPARE TRANSACTION takes no bind parameter: the gid goes in as a quoted literal.
     await this.query(`PREPARE TRANSACTION ${quoteLiteral(transaction.gid)}`);
-    return [committable];
+    return [{ ...committable, preparedAt }];
   }
 
   async close(): Promise<void> {
@@ -204,6 +207,11 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
     this.transaction = undefined;
     await this.client.end().catch(() => undefined);
   }
+}
+
+/** A statement's `at`: when the transaction began on the server's clock, which the marker horizon is measured by. */
+function startOf(result: pg.QueryResult): number {
+  return Number(result.rows[0]?.at);
 }
 
 function preview(record: unknown): string {

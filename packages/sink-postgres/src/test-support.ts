@@ -1,10 +1,16 @@
 /**
  * Helpers for this package's integration tests (real server at PG_URL, default
  * postgres://postgres@127.0.0.1:5432/berth): table names unique to a run, and readers that use
- * a `pg` client of the test's own — plain SQL, never the sink's code. Not part of the package API.
+ * a `pg` client of the test's own — plain SQL, never the sink's code — and a harness that drives
+ * one writer and committer by hand. Not part of the package API.
  */
 import { randomBytes } from "node:crypto";
+import { newAttemptId, SinkNames, type SinkWriterContext } from "@berth/core/connector";
 import pg from "pg";
+import { expect } from "vitest";
+import type { PostgresCommittable } from "./postgres-committable.js";
+import { postgresSink } from "./postgres-sink.js";
+import type { PostgresSinkOptions } from "./postgres-sink-options.js";
 
 export const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/berth";
 
@@ -50,4 +56,54 @@ export function preparedStartingWith(prefix: string, url = PG_URL): Promise<stri
 
 export async function dropTable(table: string, url = PG_URL): Promise<void> {
   await withClient((client) => client.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(table)}`), url);
+}
+
+/** One writer and committer on subtask 0, driven by hand: each `checkpoint` is prepared and committed. */
+export async function sinkHarness<T>(options: Omit<PostgresSinkOptions<T>, "connectionString">) {
+  const prefix = uniqueTable("u").replaceAll("_", "-");
+  let checkpointId = 1;
+  const context = (): SinkWriterContext => ({
+    sinkPrefix: prefix,
+    names: new SinkNames(prefix),
+    uid: "postgres",
+    parallelism: 1,
+    attemptId: newAttemptId(),
+    subtask: 0,
+    currentCheckpointId: () => checkpointId,
+    log: { info() {}, warn() {} },
+  });
+  const sink = postgresSink<T>({ connectionString: PG_URL, ...options });
+  /** What a start does once the restored commits are done: cleanup and setup, marker pruning. */
+  const start = (started: SinkWriterContext) =>
+    sink.abortLingering({
+      ...started,
+      restoredCommittables: [],
+      restoredWriterStates: [],
+      lingering: { names: started.names, subtasks: 1, vanishedSubtasks: [], isLingering: () => false },
+    });
+  const first = context();
+  await start(first);
+  const writer = await sink.createWriter(first, undefined);
+  const committer = await sink.createCommitter(first);
+  const prepare = async (records: T[]) => {
+    for (const r of records) await writer.write(r);
+    await writer.flush(false);
+    const committables = (await writer.prepareCommit()) as PostgresCommittable[];
+    checkpointId++;
+    return committables;
+  };
+  return {
+    prefix,
+    prepare,
+    commit: (c: PostgresCommittable) => committer.commit(c),
+    async checkpoint(records: T[]): Promise<void> {
+      for (const c of await prepare(records)) expect((await committer.commit(c)).kind).toBe("committed");
+    },
+    /** Another start under the prefix (a new attempt), as a restarted job's. */
+    restart: () => start(context()),
+    async close() {
+      await writer.close();
+      await committer.close();
+    },
+  };
 }
