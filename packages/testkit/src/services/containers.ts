@@ -5,11 +5,11 @@
  * S3Proxy with the filesystem store and the same credentials. Containers belong to the calling
  * process (testcontainers removes them when it exits); `pnpm services up` never uses Docker.
  */
-import { createServer } from "node:net";
 import type { StartedTestContainer } from "testcontainers";
 import { DEFAULT_ENV, type ServiceEndpoints } from "./endpoints.js";
 import { WANTED_MAX_PREPARED_TRANSACTIONS } from "./existing-postgres.js";
 import { KAFKA_RELEASES, kafkaBrokerSettings } from "./kafka-server.js";
+import { freePort } from "./processes.js";
 import { S3PROXY_VERSION } from "./s3-server.js";
 
 export const CONTAINER_IMAGES = {
@@ -26,20 +26,6 @@ export interface StartedServiceContainers {
   stop(): Promise<void>;
 }
 
-/** A host port free right now: Kafka must advertise its host port, so it is bound, not random. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
 /** `a.b.c` → `KAFKA_A_B_C`, the apache/kafka image's way of taking server properties. */
 function kafkaEnv(settings: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
@@ -50,6 +36,7 @@ function kafkaEnv(settings: Record<string, string>): Record<string, string> {
 export async function startServiceContainers(): Promise<StartedServiceContainers> {
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import("testcontainers");
   const host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+  // Kafka must advertise its host port, so it is bound, not random.
   const kafkaPort = await freePort();
   const kafka39Port = await freePort();
   const accessKeyId = DEFAULT_ENV.S3_ACCESS_KEY_ID;

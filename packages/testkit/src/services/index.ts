@@ -1,7 +1,8 @@
 /**
  * Real services for tests, examples and benchmarks: where they are (`serviceEndpoints`), the
  * servers behind `pnpm services up` (`KafkaServer`, `S3Server`, `ExistingPostgres`, each taking
- * its own ports and folder, so a private instance is another object), readiness probes, Docker
+ * its own ports and folder, so a private instance is another object; `PrivatePostgres` starts a
+ * PostgreSQL server of a test's own), readiness probes, Docker
  * detection and the testcontainers alternative.
  */
 export { CONTAINER_IMAGES, type StartedServiceContainers, startServiceContainers } from "./containers.js";
@@ -50,6 +51,8 @@ export {
 } from "./kafka-server.js";
 export { ensureMavenRuntime, type MavenCoordinate, type MavenRuntimeSpec } from "./maven-runtime.js";
 export { REPO_ROOT, servicesDir } from "./paths.js";
+export { PrivatePostgres, type PrivatePostgresOptions, postgresBinDir } from "./private-postgres.js";
+export { freePort } from "./processes.js";
 export { isS3Ready } from "./s3-probe.js";
 export { S3PROXY_VERSION, S3Server, type S3ServerOptions } from "./s3-server.js";
 export type {

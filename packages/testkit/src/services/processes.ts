@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { dirname } from "node:path";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -61,6 +61,20 @@ export function removeFile(file: string): void {
 /** True when `pid` is alive and is the process the record describes (not a reused pid). */
 export function isRecordedProcess(record: PidRecord): boolean {
   return isAlive(record.pid) && (commandLine(record.pid)?.includes(record.marker) ?? false);
+}
+
+/** A loopback port free right now, for a server of its own (a private instance). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
 }
 
 /** Whether something accepts TCP connections on host:port. */
