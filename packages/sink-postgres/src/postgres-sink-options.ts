@@ -70,7 +70,7 @@ export interface PostgresSinkOptions<T> {
   readonly createTable?: Readonly<Record<string, string>>;
   /** Bytes of COPY text buffered per subtask before they are sent. Default 1 MiB. */
   readonly bufferBytes?: number;
-  /** Time limit of a connection attempt. Default 10 000 ms. */
+  /** Time limit of connecting a session; a restarting server (refused, starting up, shutting down) is tried again within it. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
 }
 

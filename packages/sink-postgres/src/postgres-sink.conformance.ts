@@ -3,8 +3,11 @@
  * `seq bigint` column; what is committed is what `SELECT seq` on a session of the test's own
  * sees; what lingers is every prepared transaction whose gid starts with the prefix, and (for
  * the idempotent protocol) every transaction name with rows in the staging table that starts
- * with it — plain string tests, never the sink's code.
+ * with it — plain string tests, never the sink's code. The target-restart case restarts a
+ * private PostgreSQL server of its own (the testkit's `PrivatePostgres`).
  */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { defineSinkConformance, type SinkConformanceFactory } from "@berth/testkit/factory";
 import pg from "pg";
 import type { PostgresCommittable } from "./postgres-committable.js";
@@ -25,17 +28,20 @@ export interface PostgresTarget {
 
 const staging = (target: PostgresTarget) => `${target.table.slice(0, 55)}_stage`;
 
+async function newTarget(url: string, id: string): Promise<PostgresTarget> {
+  const table = uniqueTable(`conf_${id}`);
+  await withClient(
+    (client) => client.query(`CREATE TABLE ${pg.escapeIdentifier(table)} (seq bigint NOT NULL)`),
+    url,
+  );
+  return { url, table };
+}
+
 function factory(
   protocol: "prepared" | "idempotent",
 ): SinkConformanceFactory<PostgresTarget, PostgresCommittable> {
   return defineSinkConformance<PostgresTarget, PostgresCommittable>({
-    async createTarget({ id }) {
-      const table = uniqueTable(`conf_${id}`);
-      await withClient((client) =>
-        client.query(`CREATE TABLE ${pg.escapeIdentifier(table)} (seq bigint NOT NULL)`),
-      );
-      return { url: PG_URL, table };
-    },
+    createTarget: ({ id }) => newTarget(PG_URL, id),
     createSink: (target) =>
       postgresSink<{ seq: number }>({
         connectionString: target.url,
@@ -59,6 +65,29 @@ function factory(
         return rows.map((r) => r.name);
       }, target.url);
       return [...prepared, ...staged];
+    },
+    async startPrivateTarget(context) {
+      const { PrivatePostgres, freePort, servicesDir } = await import("@berth/testkit/services");
+      const server = new PrivatePostgres({
+        dir: join(servicesDir(), "postgres-private", `${context.id}-${randomBytes(3).toString("hex")}`),
+        port: await freePort(),
+        settings: { max_prepared_transactions: 16 },
+      });
+      try {
+        await server.start();
+        const target = await newTarget(server.endpoint, context.id);
+        return {
+          target,
+          async restart() {
+            await server.stop();
+            await server.start();
+          },
+          stop: async () => void (await server.stop({ wipe: true })),
+        };
+      } catch (error) {
+        await server.stop({ wipe: true });
+        throw error;
+      }
     },
     async dropTarget(target) {
       await dropTable(target.table, target.url);

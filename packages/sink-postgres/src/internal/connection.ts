@@ -22,26 +22,43 @@ export function serverLabel(connectionString: string): string {
   }
 }
 
-/** A connected client; `role` names the session in messages and in `pg_stat_activity`. */
+/** SQLSTATE of a server that is starting up, shutting down or recovering from a crash. */
+const CANNOT_CONNECT_NOW = "57P03";
+const RECONNECT_PAUSE_MS = 250;
+
+/**
+ * A connected client; `role` names the session in messages and in `pg_stat_activity`. A server
+ * that refuses connections or is starting up or shutting down (a restart) is tried again until
+ * `connectTimeoutMs` has passed; anything else (authentication, a missing database) fails at once.
+ */
 export async function connect(settings: ConnectionSettings, role: string): Promise<pg.Client> {
-  const client = new pg.Client({
-    connectionString: settings.connectionString,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    application_name: `berth ${role}`.slice(0, 63),
-  });
-  // A connection lost while idle is reported here; the next query on it fails and says so.
-  client.on("error", () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw new PostgresError(
-      "POSTGRES_UNREACHABLE",
-      `postgres sink: cannot connect to ${serverLabel(settings.connectionString)} for the ${role}: ${describePgError(error)}; check that the server runs and the connection string (host, port, database, user) is right`,
-      { cause: error },
-    );
+  const deadline = Date.now() + settings.connectTimeoutMs;
+  for (;;) {
+    const client = new pg.Client({
+      connectionString: settings.connectionString,
+      connectionTimeoutMillis: Math.max(1, deadline - Date.now()),
+      application_name: `berth ${role}`.slice(0, 63),
+    });
+    // A connection lost while idle is reported here; the next query on it fails and says so.
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => {});
+      const restarting =
+        sqlState(error) === CANNOT_CONNECT_NOW || (error as { code?: unknown }).code === "ECONNREFUSED";
+      if (restarting && Date.now() + RECONNECT_PAUSE_MS < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_PAUSE_MS));
+        continue;
+      }
+      throw new PostgresError(
+        "POSTGRES_UNREACHABLE",
+        `postgres sink: cannot connect to ${serverLabel(settings.connectionString)} for the ${role}: ${describePgError(error)}; check that the server runs and the connection string (host, port, database, user) is right`,
+        { cause: error },
+      );
+    }
   }
-  return client;
 }
 
 /** The SQLSTATE of a server error, if it is one. */
