@@ -12,7 +12,15 @@ import { fileURLToPath } from "node:url";
 import { type BerthProcess, runBerth } from "@berth/testkit";
 import { serviceEndpoints } from "@berth/testkit/services";
 import { afterAll, describe, expect, it } from "vitest";
-import { committedSeqs, listObjects, openUploads, range, readObject, testClient } from "./test-support.js";
+import {
+  committedSeqs,
+  listObjects,
+  openUploads,
+  range,
+  readObject,
+  S3PROXY_WRITE_IN_PROGRESS,
+  testClient,
+} from "./test-support.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -22,15 +30,6 @@ afterAll(() => client.destroy());
 function berth(args: string[], env: Record<string, string>): BerthProcess {
   return runBerth(args, env, REPO);
 }
-
-/**
- * The local S3 server (S3Proxy's filesystem store) writes an object to `<key>-<uuid>` beside
- * it and renames it when done, and its listings show that file meanwhile; AWS S3 never lists
- * an object before it is complete. Such a name is the server's, never one the sink writes
- * (those end in the format's extension), so listings taken while the job runs skip it; none
- * may be left once the job is done.
- */
-const S3PROXY_WRITE_IN_PROGRESS = /-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Seqs of one object, which must be whole JSON lines ending in a newline. */
 function seqsOf(text: string, key: string): number[] {

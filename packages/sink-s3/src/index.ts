@@ -6,7 +6,9 @@
  */
 export { ensureBucket } from "./buckets.js";
 export { S3_COMMIT_FAILURES, S3RecordRejectedError, S3SinkError, type S3SinkErrorCode } from "./errors.js";
+export type { ParquetColumn, ParquetType } from "./internal/parquet-file.js";
 export { S3_COMMITTABLE_VERSION, type S3Committable, type S3Part } from "./s3-committable.js";
 export { listUploads, type S3Upload } from "./s3-lingering.js";
 export { s3Sink } from "./s3-sink.js";
 export type { S3ObjectParameters, S3SinkOptions } from "./s3-sink-options.js";
+export { S3_WRITER_STATE_VERSION, type S3OpenFile, type S3WriterState } from "./s3-writer-state.js";

@@ -13,8 +13,9 @@ import {
 } from "@berth/core/connector";
 import { z } from "zod";
 import { S3SinkError } from "./errors.js";
+import { PARQUET_TYPES, type ParquetColumn } from "./internal/parquet-file.js";
 import type { PartitionValues } from "./internal/partitions.js";
-import { csv, jsonLines, type RecordFormat } from "./internal/record-format.js";
+import { csv, jsonLines, type ParquetFormat, parquet, type RecordFormat } from "./internal/record-format.js";
 
 /** What S3 passes through to CreateMultipartUpload: storage class, encryption, ACL, tags, content headers. */
 export type S3ObjectParameters = Pick<
@@ -55,6 +56,17 @@ export interface S3SinkOptions<T> {
    * Default: JSON Lines.
    */
   readonly csv?: { readonly columns: readonly string[]; readonly header?: boolean };
+  /**
+   * Write Parquet instead of JSON Lines (`.parquet`, hyparquet-writer): a column per `schema`
+   * entry, `{ name, type, optional? }` with `type` one of `BOOLEAN`, `INT32`, `INT64` (a bigint or
+   * a safe integer), `FLOAT`, `DOUBLE`, `STRING`, `JSON` (any value, stored as JSON text),
+   * `TIMESTAMP` (a Date or epoch milliseconds); a record's field of that name is the value (a
+   * missing one rejects the record unless `optional`). Every `rowGroupRows` records (default
+   * 50000) become a row group, uploaded as parts fill: a writer holds one row group of records
+   * per open file. SNAPPY-compressed pages. Files roll on checkpoint only (as Flink's bulk
+   * formats): not with `rolling` by size, `gzip`, `serializer` or `csv`.
+   */
+  readonly parquet?: { readonly schema: readonly ParquetColumn[]; readonly rowGroupRows?: number };
   /**
    * Hive-style partition folders under the base: the record's partition values, in order, e.g.
    * `(r) => ({ dt: r.time.slice(0, 10), hour: r.time.slice(11, 13) })` gives
@@ -125,7 +137,7 @@ export interface ResolvedS3SinkOptions<T> {
   readonly bucket: string;
   readonly base: string;
   readonly client: S3ClientConfig;
-  readonly format: RecordFormat<T>;
+  readonly format: RecordFormat<T> | ParquetFormat;
   readonly partitionBy?: (record: T) => PartitionValues;
   readonly gzip: boolean;
   readonly partSizeBytes: number;
@@ -178,6 +190,24 @@ const s3SinkOptions = z
       .object({ columns: z.array(z.string().min(1)).min(1), header: z.boolean().default(true) })
       .strict()
       .optional(),
+    parquet: z
+      .object({
+        schema: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                type: z.enum(PARQUET_TYPES),
+                optional: z.boolean().optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .refine((s) => new Set(s.map((c) => c.name)).size === s.length, "column names must be unique"),
+        rowGroupRows: z.number().int().min(1).max(10_000_000).default(50_000),
+      })
+      .strict()
+      .optional(),
     partitionBy: functionOption<(record: never) => PartitionValues>().optional(),
     gzip: z.boolean().default(false),
     partSizeBytes: z.number().int().min(MIN_PART_BYTES).max(MAX_PART_BYTES).default(MIN_PART_BYTES),
@@ -213,8 +243,12 @@ const s3SinkOptions = z
   })
   .strict()
   .refine(
-    (o) => o.serializer === undefined || o.csv === undefined,
-    "give serializer (JSON Lines) or csv, not both",
+    (o) => [o.serializer, o.csv, o.parquet].filter((f) => f !== undefined).length <= 1,
+    "give one of serializer (JSON Lines), csv or parquet",
+  )
+  .refine(
+    (o) => o.parquet === undefined || (!o.gzip && o.rolling === "on-checkpoint"),
+    "parquet files roll on checkpoint only and compress their own pages: not with gzip or rolling by size",
   );
 
 export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3SinkOptions<T> {
@@ -239,6 +273,10 @@ export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3Si
         ? { onCheckpoint: true }
         : { onCheckpoint: false, ...parsed.rolling },
     spoolDirectory: parsed.spoolDirectory ?? tmpdir(),
-    format: parsed.csv ? csv<T>(parsed.csv.columns, parsed.csv.header) : jsonLines<T>(serializer),
+    format: parsed.parquet
+      ? parquet(parsed.parquet.schema, parsed.parquet.rowGroupRows)
+      : parsed.csv
+        ? csv<T>(parsed.csv.columns, parsed.csv.header)
+        : jsonLines<T>(serializer),
   };
 }

@@ -2,7 +2,8 @@
  * Rolling by size or age against the real server, read back with the S3 SDK alone: a file of
  * several parts kept open across checkpoints is completed from its parts and tail when a failover
  * restores the checkpoint holding it; a gzip file kept open is a concatenation of members the
- * test's gunzip reads whole; files roll at their size. (Exactly-once under SIGKILL, stops and
+ * test's gunzip reads whole; files roll at their size, and listings taken while the job runs show
+ * only whole objects that never change. (Exactly-once under SIGKILL, stops and
  * rescaling with this policy is the kit's: s3-sink-rolling.conformance.it.test.ts.)
  */
 import { mkdtempSync } from "node:fs";
@@ -19,7 +20,9 @@ import {
   listObjects,
   openUploads,
   range,
+  readObject,
   type S3Location,
+  S3PROXY_WRITE_IN_PROGRESS,
   testClient,
   testClientConfig,
 } from "./test-support.js";
@@ -40,6 +43,8 @@ async function run(
     rate: number;
     padBytes: number;
     intervalMs: number;
+    /** List and read the objects over and over while the job runs. */
+    watch?: boolean;
   },
 ) {
   const pipeline = Pipeline.create({ name: "s3-rolling" });
@@ -65,10 +70,23 @@ async function run(
   job.on("snapshot-written", () => {
     checkpoints++;
   });
-  const result = await job.run();
+  let running = true;
+  const ran = job.run().finally(() => {
+    running = false;
+  });
+  // Every object listed while the job runs, with its size and text when first seen.
+  const seen = new Map<string, { size: number; text: string }>();
+  while (running && options.watch) {
+    for (const { key, size } of await listObjects(client, at)) {
+      if (S3PROXY_WRITE_IN_PROGRESS.test(key) || seen.has(key)) continue;
+      const text = (await readObject(client, at.bucket, key)).toString("utf8");
+      seen.set(key, { size, text });
+    }
+  }
+  const result = await ran;
   expect(result.state, result.error?.message).toBe("FINISHED");
   expect(await openUploads(client, at, "rolling")).toEqual([]);
-  return { checkpoints };
+  return { checkpoints, seen };
 }
 
 const sorted = (seqs: number[]) => [...seqs].sort((a, b) => a - b);
@@ -115,17 +133,25 @@ describe("s3 sink rolling by size or age", () => {
     expect(sorted(await committedSeqs(client, at))).toEqual(range(0, 6000));
   });
 
-  it("files roll once they hold maxBytes", async () => {
+  it("files roll once they hold maxBytes; listings while the job runs show only whole objects that never change", async () => {
     const at = await freshLocation(client, "rolling-size");
     const maxBytes = 64 * 1024;
-    await run(at, {
+    const { seen } = await run(at, {
       count: 6000,
-      rate: 6000,
+      rate: 3000,
       padBytes: 100,
       intervalMs: 200,
       rolling: { maxBytes, maxAgeMs: 600_000 },
+      watch: true,
     });
     const objects = await listObjects(client, at);
+    // Files open across checkpoints are never visible: what was listed is whole and final.
+    expect(seen.size).toBeGreaterThan(0);
+    for (const [key, { size, text }] of seen) {
+      expect(Buffer.byteLength(text), `${key} listed with another size than it reads`).toBe(size);
+      expect(text.endsWith("\n"), `${key} ends mid-line`).toBe(true);
+      expect(objects.find((o) => o.key === key)?.size, `${key} changed or vanished`).toBe(size);
+    }
     const line = Buffer.byteLength(`${JSON.stringify({ seq: 5999, pad: "x".repeat(100) })}\n`);
     // ~700 KB of lines: each file but the last holds maxBytes, at most one line more.
     expect(objects.length).toBeGreaterThanOrEqual(10);

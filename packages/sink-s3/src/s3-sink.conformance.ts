@@ -63,7 +63,7 @@ async function withClient<R>(
 export const LOAD_SENSITIVE = ["checkpoints-fail-after-pre-commit", "failover-after-restore"] as const;
 
 /** The kit's factory for the sink with the given options (JSON Lines). */
-function factoryWith(options: Pick<S3SinkOptions<{ seq: number }>, "rolling">) {
+function factoryWith(options: Pick<S3SinkOptions<{ seq: number }>, "rolling" | "parquet">) {
   return defineSinkConformance<S3Location>({
     createTarget: ({ id }) => newTarget(serviceEndpoints().s3.endpoint, id),
     createSink: (target) =>
@@ -108,3 +108,6 @@ export default factoryWith({});
  * (at 150 ms), so files stay open across checkpoints, in the writer state, and roll mid-run.
  */
 export const rollingBySize = factoryWith({ rolling: { maxBytes: 4096, maxAgeMs: 2_000 } });
+
+/** Parquet (on-checkpoint rolling only), run on the kit's core subset; read back with another library. */
+export const parquet = factoryWith({ parquet: { schema: [{ name: "seq", type: "INT64" }] } });

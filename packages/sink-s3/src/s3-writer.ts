@@ -24,6 +24,7 @@ import {
 import { S3RecordRejectedError, S3SinkError } from "./errors.js";
 import { createUpload, type MultipartSettings, uploadPart } from "./internal/multipart.js";
 import { MAX_KEY_BYTES, type ObjectKeys } from "./internal/object-keys.js";
+import { type ParquetColumn, ParquetFile, type ParquetRow, parquetRow } from "./internal/parquet-file.js";
 import { MemoryBudget, type PartBody, PartBuffer } from "./internal/part-buffer.js";
 import { partitionPath } from "./internal/partitions.js";
 import { describeS3Committable, type S3Committable, type S3Part } from "./s3-committable.js";
@@ -41,6 +42,8 @@ interface OpenObject {
   readonly key: string;
   readonly uploadToken: string;
   uploadId: Promise<string> | undefined;
+  /** The Parquet file being encoded (the parquet format), its row group gathering. */
+  parquet: ParquetFile | undefined;
   /** The gzip member being written; a file kept open across a barrier starts a new member after it. */
   gzip: Gzip | undefined;
   /** Bytes not yet cut into a part. */
@@ -84,15 +87,18 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable, S3WriterState> 
   }
 
   async write(record: T): Promise<void> {
-    const line = this.serialize(record);
+    // Checked before anything of the record is buffered: a rejected record is a bad record.
+    const { format } = this.options;
+    const encoded = format.kind === "lines" ? this.serialize(record) : this.parquetRow(format.schema, record);
     const object = this.open(record);
     object.records += 1;
-    if (this.options.gzip) {
+    if (typeof encoded !== "string") object.parquet?.push(encoded);
+    else if (this.options.gzip) {
       object.gzip ??= this.startMember(object);
       const gzip = object.gzip;
       // Compressed bytes arrive asynchronously through the stream's "data" events.
-      if (!gzip.write(line)) await once(gzip, "drain");
-    } else this.append(object, Buffer.from(line));
+      if (!gzip.write(encoded)) await once(gzip, "drain");
+    } else this.append(object, Buffer.from(encoded));
     await object.buffer.drained();
     await this.cutFullPart(object);
     const { maxBytes } = this.options.rolling;
@@ -144,6 +150,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable, S3WriterState> 
   }
 
   private async finish(object: OpenObject): Promise<S3Committable> {
+    object.parquet?.finish();
     await this.endMember(object);
     // The last part may be smaller than 5 MiB; a one-part object may be of any size.
     if (object.buffer.size > 0 || object.parts.length + object.uploading.length === 0)
@@ -203,10 +210,19 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable, S3WriterState> 
     }
   }
 
+  private parquetRow(schema: readonly ParquetColumn[], record: T): ParquetRow {
+    try {
+      return parquetRow(schema, record);
+    } catch (error) {
+      throw this.recordInvalid(record, (error as Error).message, error);
+    }
+  }
+
   private serialize(record: T): string {
+    const { format } = this.options;
     let line: unknown;
     try {
-      line = this.options.format.line(record);
+      line = format.kind === "lines" ? format.line(record) : undefined;
     } catch (error) {
       throw this.recordInvalid(record, `the serializer threw: ${(error as Error).message}`, error);
     }
@@ -257,6 +273,7 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable, S3WriterState> 
       key,
       uploadToken: randomUUID(),
       uploadId: undefined,
+      parquet: undefined,
       gzip: undefined,
       buffer: new PartBuffer(this.memory),
       uploading: [],
@@ -267,7 +284,12 @@ export class S3Writer<T> implements SinkWriter<T, S3Committable, S3WriterState> 
       openedAt: Date.now(),
       snapshotted: false,
     };
-    const { header } = this.options.format;
+    const { format } = this.options;
+    if (format.kind === "parquet")
+      object.parquet = new ParquetFile(format.schema, format.rowGroupRows, (bytes) =>
+        this.append(object, bytes),
+      );
+    const header = format.kind === "lines" ? format.header : "";
     if (header && this.options.gzip) {
       object.gzip = this.startMember(object);
       object.gzip.write(header);

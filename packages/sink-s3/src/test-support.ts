@@ -11,6 +11,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { serviceEndpoints } from "@berth/testkit/services";
+import { ParquetReader } from "@dsnp/parquetjs";
 
 /** Where a test writes: an endpoint, a bucket and a base key unique to the test. */
 export interface S3Location {
@@ -37,6 +38,15 @@ export async function ensureBucket(client: S3Client, bucket: string): Promise<vo
   });
 }
 
+/**
+ * The local S3 server (S3Proxy's filesystem store) writes an object to `<key>-<uuid>` beside
+ * it and renames it when done, and its listings show that file meanwhile; AWS S3 never lists
+ * an object before it is complete. Such a name is the server's, never one the sink writes
+ * (those end in the format's extension), so listings taken while the job runs skip it; none
+ * may be left once the job is done.
+ */
+export const S3PROXY_WRITE_IN_PROGRESS = /-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Keys and sizes of every object under `<base>/`. */
 export async function listObjects(
   client: S3Client,
@@ -62,12 +72,36 @@ export async function readObject(client: S3Client, bucket: string, key: string):
   return key.endsWith(".gz") ? gunzipSync(bytes) : bytes;
 }
 
-/** The `seq` of every JSON line of every object under `<base>/`, one entry per copy. */
+/**
+ * The rows of a Parquet object, read with @dsnp/parquetjs — another library than the sink's
+ * writer (hyparquet-writer) — with the row group count.
+ */
+export async function readParquet(
+  bytes: Buffer,
+): Promise<{ rows: Record<string, unknown>[]; rowGroups: number }> {
+  const reader = await ParquetReader.openBuffer(bytes);
+  try {
+    const rows: Record<string, unknown>[] = [];
+    const cursor = reader.getCursor();
+    for (let row = await cursor.next(); row; row = await cursor.next())
+      rows.push(row as Record<string, unknown>);
+    return { rows, rowGroups: reader.metadata?.row_groups.length ?? 0 };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The `seq` of every record of every object under `<base>/` (JSON lines, or Parquet rows), one entry per copy. */
 export async function committedSeqs(client: S3Client, at: S3Location): Promise<number[]> {
   const seqs: number[] = [];
   for (const { key } of await listObjects(client, at)) {
-    const text = (await readObject(client, at.bucket, key)).toString("utf8");
-    for (const line of text.split("\n")) if (line) seqs.push((JSON.parse(line) as { seq: number }).seq);
+    const bytes = await readObject(client, at.bucket, key);
+    if (key.endsWith(".parquet")) {
+      for (const row of (await readParquet(bytes)).rows) seqs.push(Number(row.seq));
+      continue;
+    }
+    for (const line of bytes.toString("utf8").split("\n"))
+      if (line) seqs.push((JSON.parse(line) as { seq: number }).seq);
   }
   return seqs;
 }
