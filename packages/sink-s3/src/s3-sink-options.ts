@@ -251,6 +251,9 @@ const s3SinkOptions = z
     "parquet files roll on checkpoint only and compress their own pages: not with gzip or rolling by size",
   );
 
+/** The names of every option the sink takes (the README's options table lists each). */
+export const S3_SINK_OPTION_NAMES: readonly string[] = Object.keys(s3SinkOptions.shape);
+
 export function resolveS3SinkOptions<T>(options: S3SinkOptions<T>): ResolvedS3SinkOptions<T> {
   const parsed = parseOptions(
     "s3 sink",
