@@ -7,21 +7,21 @@
  * Environment: ORDERS_COUNT (orders, then end of input; default unbounded), ORDERS_RATE
  * (orders per second, default 200, 0 = unlimited), PARALLELISM (default 1), PG_URL.
  */
-import { definePipeline } from "@berth/core";
+import { definePipeline, Pipeline } from "@berth/core";
 import { postgresSink } from "@berth/sink-postgres";
-import { ordersWindows, type WindowTotals } from "./orders.js";
+import { orderNumbers, type WindowTotals, windowTotals } from "./orders.js";
 import { integerSetting, postgresUrl } from "./targets-env.js";
 
 export default definePipeline(() => {
   const parallelism = integerSetting("PARALLELISM", 1, 1) ?? 1;
-  const { pipeline, totals } = ordersWindows("orders-to-postgres", {
+  const pipeline = Pipeline.create({ name: "orders-to-postgres" });
+  const orders = orderNumbers(pipeline, {
     count: integerSetting("ORDERS_COUNT", undefined, 0),
     ratePerSecond: integerSetting("ORDERS_RATE", 200, 0) ?? 200,
-    parallelism,
   });
   // Upsert needs every record of a key at one sink subtask: the window operator before the
   // sink is keyed by customer, part of the conflict key, at the sink's parallelism.
-  totals.sinkTo(
+  windowTotals(orders, parallelism).sinkTo(
     postgresSink<WindowTotals>({
       connectionString: postgresUrl(),
       table: process.env.PG_TABLE || "order_totals",

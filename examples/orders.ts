@@ -5,7 +5,7 @@
  */
 import {
   type DataStream,
-  Pipeline,
+  type Pipeline,
   sequenceSource,
   tumblingEventTimeWindows,
   type WindowResult,
@@ -45,28 +45,26 @@ export interface OrdersOptions {
   readonly count: number | undefined;
   /** Orders per second (0 = unlimited). */
   readonly ratePerSecond: number;
-  /** Subtasks of the window operator (and of the sink after it). */
-  readonly parallelism: number;
+}
+
+/** The order numbers 0, 1, 2, … from one source subtask, with each order's event time as its timestamp. */
+export function orderNumbers(pipeline: Pipeline, options: OrdersOptions): DataStream<number> {
+  return pipeline.source(
+    sequenceSource({
+      ...(options.count !== undefined ? { count: options.count } : {}),
+      ratePerSecond: options.ratePerSecond,
+    }),
+    { uid: "orders", watermarks: { timestampOf: (n) => orderOf(n).time, maxOutOfOrdernessMs: 0 } },
+  );
 }
 
 /**
- * A pipeline whose stream holds the totals of every (customer, window): orders keyed by
- * customer, in event-time tumbling windows of {@link WINDOW_MS}. A window fires when the
- * watermark (the newest order's time; orders come in order) passes its end.
+ * The totals of every (customer, window): orders keyed by customer, in event-time tumbling
+ * windows of {@link WINDOW_MS}, on `parallelism` subtasks. A window fires when the watermark
+ * (the newest order's time: orders come in order) passes its end.
  */
-export function ordersWindows(
-  name: string,
-  options: OrdersOptions,
-): { pipeline: Pipeline; totals: DataStream<WindowTotals> } {
-  const pipeline = Pipeline.create({ name });
-  const totals = pipeline
-    .source(
-      sequenceSource({
-        ...(options.count !== undefined ? { count: options.count } : {}),
-        ratePerSecond: options.ratePerSecond,
-      }),
-      { uid: "orders", watermarks: { timestampOf: (n) => orderOf(n).time, maxOutOfOrdernessMs: 0 } },
-    )
+export function windowTotals(numbers: DataStream<number>, parallelism: number): DataStream<WindowTotals> {
+  return numbers
     .map(orderOf, { uid: "to-order" })
     .keyBy((order) => order.customer)
     .window(tumblingEventTimeWindows(WINDOW_MS))
@@ -76,9 +74,8 @@ export function ordersWindows(
         add: (order, t) => ({ orders: t.orders + 1, amountCents: t.amountCents + order.amountCents }),
         getResult: (t) => t,
       },
-      { uid: "totals", parallelism: options.parallelism },
+      { uid: "totals", parallelism },
     );
-  return { pipeline, totals };
 }
 
 /** What the totals of `customer`'s window starting at `windowStart` are once orders 0..count-1 are all in it. */

@@ -162,6 +162,19 @@ export function lostAndDuplicated(
   return { lost, duplicated };
 }
 
+/** The JSON lines of a file sink's committed files in `directory` (pre-committed ones start with `.`). */
+export async function fileRecords(directory: string): Promise<unknown[]> {
+  if (!existsSync(directory)) return [];
+  const files = (await readdir(directory)).filter((f) => !f.startsWith("."));
+  const texts = await Promise.all(files.map((f) => readFile(join(directory, f), "utf8")));
+  return texts.flatMap((text) =>
+    text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line)),
+  );
+}
+
 export const TARGET_KINDS = ["files", "kafka", "postgres", "s3"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 

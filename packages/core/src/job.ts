@@ -450,7 +450,10 @@ export class Job extends EventEmitter {
       this.emit("snapshot-written", id, directory),
     );
     execution.coordinator.on("barrier-injected", (id: number) => this.emit("barrier-injected", id));
-    execution.coordinator.on("checkpoint", (stats: CheckpointStats) => this.emit("checkpoint", stats));
+    execution.coordinator.on("checkpoint", (stats: CheckpointStats) => {
+      if (stats.status === "COMPLETED") this.logCompleted(stats);
+      this.emit("checkpoint", stats);
+    });
     this.setState("RUNNING");
     this.emit("running");
     return Promise.race([ended, execution.failure]);
@@ -574,9 +577,22 @@ export class Job extends EventEmitter {
     return execution;
   }
 
+  /** One info line per completed checkpoint or savepoint: what an operator checks first. */
+  private logCompleted(stats: CheckpointStats): void {
+    const what = stats.savepoint ? "savepoint" : "checkpoint";
+    this.log.info(`${what} ${stats.id} completed`, {
+      checkpointId: stats.id,
+      durationMs: (stats.endedAt ?? stats.triggeredAt) - stats.triggeredAt,
+      stateBytes: stats.stateBytes,
+      committables: stats.committables,
+      ...(stats.savepoint ? { savepoint: stats.directory, stop: stats.stop } : {}),
+    });
+  }
+
   /** Stop with savepoint: suspend (default) or drain. Resolves with the savepoint's directory once FINISHED. */
   async stop(request: StopRequest): Promise<string> {
     const action = request.drain ? "stop with drain" : "stop";
+    this.log.info(`${action} requested`);
     await this.whenRunning(action, request.runningWaitMs ?? RUNNING_WAIT_MS);
     const execution = this.runningExecution(action);
     const savepoint = await this.finish(execution, {
