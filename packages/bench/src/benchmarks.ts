@@ -7,6 +7,7 @@ import { postgresSinkBenchmark } from "./postgres-sink.js";
 import { s3SinkBenchmark } from "./s3-sink.js";
 import { savepointsBenchmark } from "./savepoints.js";
 import { stopLatencyBenchmark } from "./stop-latency.js";
+import { visibilityBenchmark } from "./visibility.js";
 
 export const BENCHMARKS: readonly Benchmark[] = [
   fileSinkBenchmark,
@@ -14,6 +15,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   postgresSinkBenchmark,
   s3SinkBenchmark,
   stopLatencyBenchmark,
+  visibilityBenchmark,
   savepointsBenchmark,
   memoryBenchmark,
 ];

@@ -178,3 +178,16 @@ export function round2(value: number): number {
 export function ratioGoal(ratio: number, min: number): Goal {
   return { text: `≥ ${min}×`, met: ratio >= min };
 }
+
+/** `promise`, or a rejection naming `what` after `ms`: no benchmark step waits forever. */
+export async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
