@@ -3,7 +3,7 @@
  * what to do, and the cause attached; `instanceof` works across copies of the package through
  * the core's marker brand.
  */
-import { TypedError } from "@berth/core";
+import { RecordRejectedError, TypedError } from "@berth/core";
 
 export type PostgresErrorCode =
   /** An option is missing, of the wrong type or out of range. */
@@ -25,6 +25,16 @@ export type PostgresErrorCode =
 
 export class PostgresError extends TypedError<PostgresErrorCode> {
   static override readonly marker: string = "berth.sink-postgres/PostgresError";
+}
+
+/**
+ * A record the column mapping cannot turn into a row (`POSTGRES_RECORD_INVALID`: the mapping
+ * threw or gave a value with no COPY text form), thrown before anything of it is buffered: a bad
+ * record, so the job's `badRecords` policy (fail, skip, dead-letter) applies to it. A row the
+ * server refuses (`POSTGRES_ROW_REJECTED`) is not one: its batch is already in the transaction.
+ */
+export class PostgresRecordRejectedError extends RecordRejectedError<PostgresErrorCode> {
+  static override readonly marker: string = "berth.sink-postgres/PostgresRecordRejectedError";
 }
 
 /** The `failedKnown` code of a prepared transaction that is gone without its commit marker. */

@@ -9,6 +9,7 @@ export {
   COMMIT_MARKER_PRUNED,
   PostgresError,
   type PostgresErrorCode,
+  PostgresRecordRejectedError,
   PREPARED_TRANSACTION_LOST,
   STAGED_ROWS_LOST,
 } from "./errors.js";

@@ -11,12 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { postgresSink } from "./postgres-sink.js";
-import { PG_URL, preparedStartingWith, uniqueTable, withClient } from "./test-support.js";
+import { dropCreatedTables, PG_URL, preparedStartingWith, uniqueTable, withClient } from "./test-support.js";
 
 const COUNT = 2000;
 const KEYS = 10;
+
+afterAll(dropCreatedTables);
 
 describe("postgres sink, upsert under lock contention", () => {
   it("waits for another session's row lock, commits past its own prepared locks, and ends with the last record of each key", async () => {

@@ -10,10 +10,17 @@ import { join } from "node:path";
 import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
 import type { Sink } from "@berth/core/connector";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
-import { committedSeqs, PG_URL, preparedStartingWith, uniqueTable, withClient } from "./test-support.js";
+import {
+  committedSeqs,
+  dropCreatedTables,
+  PG_URL,
+  preparedStartingWith,
+  uniqueTable,
+  withClient,
+} from "./test-support.js";
 
 const COUNT = 3000;
 
@@ -103,6 +110,8 @@ async function run(
   expect(await preparedStartingWith(prefix)).toEqual([]);
   return { restarts, table, prefix };
 }
+
+afterAll(dropCreatedTables);
 
 describe.concurrent("postgres sink, lost connections", () => {
   it("the writer's session lost before PREPARE: only that transaction is lost, the job recovers from its checkpoint", async () => {

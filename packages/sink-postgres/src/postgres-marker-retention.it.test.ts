@@ -20,11 +20,12 @@ import {
 } from "@berth/core";
 import { loadRestorePoint } from "@berth/core/connector";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { COMMIT_MARKER_PRUNED, PREPARED_TRANSACTION_LOST, STAGED_ROWS_LOST } from "./errors.js";
 import { postgresSink } from "./postgres-sink.js";
 import {
   committedSeqs,
+  dropCreatedTables,
   dropTable,
   PG_URL,
   preparedStartingWith,
@@ -73,6 +74,8 @@ const forgetPrefixes = (prefixes: string[]) =>
     await c.query(`DELETE FROM ${MARKERS} WHERE sink_prefix = ANY($1)`, [prefixes]);
     await c.query(`DELETE FROM ${MARKERS}_pruned WHERE sink_prefix = ANY($1)`, [prefixes]);
   });
+
+afterAll(dropCreatedTables);
 
 describe.concurrent.each(["prepared", "idempotent"] as const)(
   "postgres sink, marker retention, %s",

@@ -20,13 +20,14 @@ import {
   type SinkWriterContext,
 } from "@berth/core/connector";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
-import { PostgresError, PREPARED_TRANSACTION_LOST } from "./errors.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { PostgresError, PostgresRecordRejectedError, PREPARED_TRANSACTION_LOST } from "./errors.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
 import type { PostgresSinkOptions } from "./postgres-sink-options.js";
 import {
   committedSeqs,
+  dropCreatedTables,
   dropTable,
   PG_URL,
   preparedStartingWith,
@@ -126,6 +127,8 @@ function rowOf(id: number): Row {
   };
 }
 
+afterAll(dropCreatedTables);
+
 describe.concurrent("postgres sink", () => {
   it("round-trips JSON/JSONB, timestamps, numerics, bytea, NULL and COPY's special characters", async () => {
     const table = uniqueTable("types");
@@ -172,7 +175,7 @@ describe.concurrent("postgres sink", () => {
     ).run();
     expect(result.state).toBe("FAILED");
     const error = withCode(result.error, "POSTGRES_RECORD_INVALID");
-    expect(error).toBeInstanceOf(PostgresError);
+    expect(error).toBeInstanceOf(PostgresRecordRejectedError);
     expect(error?.message).toContain('"seq":5');
     expect(error?.message).toContain('column "label" holds a NUL character');
   });

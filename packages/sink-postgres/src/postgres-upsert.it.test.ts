@@ -8,12 +8,19 @@
  */
 import { CommitOutcomes } from "@berth/core/connector";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { PostgresError, STAGED_ROWS_LOST } from "./errors.js";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
 import type { PostgresSinkOptions } from "./postgres-sink-options.js";
-import { PG_URL, preparedStartingWith, sinkHarness, uniqueTable, withClient } from "./test-support.js";
+import {
+  dropCreatedTables,
+  PG_URL,
+  preparedStartingWith,
+  sinkHarness,
+  uniqueTable,
+  withClient,
+} from "./test-support.js";
 
 type Account = { id: number; balance: number | null; deleted?: boolean };
 
@@ -26,6 +33,8 @@ async function accounts(table: string): Promise<Array<{ id: number; balance: num
     return rows.map((r) => ({ id: Number(r.id), balance: r.balance === null ? null : Number(r.balance) }));
   });
 }
+
+afterAll(dropCreatedTables);
 
 describe.concurrent.each(["prepared", "idempotent"] as const)("postgres sink, upsert, %s", (protocol) => {
   it("within one checkpoint the last record of a key wins: a key twice, a delete after an upsert, an upsert after a delete", async () => {
@@ -117,6 +126,76 @@ describe.concurrent.each(["prepared", "idempotent"] as const)("postgres sink, up
     },
   );
 
+  it("quotes every table and column name: a table and columns with quotes, spaces, a semicolon, upper case and a reserved word", async () => {
+    const base = uniqueTable("quoted");
+    const table = `${base} "Odd"; DROP`;
+    const q = pg.escapeIdentifier(table);
+    await withClient((c) =>
+      c.query(`CREATE TABLE ${q} ("Order" bigint PRIMARY KEY, "two words" text, "semi;colon""q" bigint)`),
+    );
+    type Odd = { order: number; words: string; n: number; gone?: boolean };
+    const h = await sinkHarness<Odd>({
+      table,
+      columns: ["Order", "two words", 'semi;colon"q'],
+      row: (r) => [r.order, r.words, r.n],
+      mode: "upsert",
+      conflictKey: ["Order"],
+      isDelete: (r) => r.gone === true,
+      stagingTable: `${base}_stage`,
+      protocol,
+    });
+    try {
+      await h.checkpoint([
+        { order: 1, words: "a", n: 1 },
+        { order: 2, words: "b", n: 2 },
+        { order: 1, words: "c", n: 3 },
+        { order: 2, words: "", n: 0, gone: true },
+      ]);
+      const { rows } = await withClient((c) =>
+        c.query(`SELECT "Order", "two words", "semi;colon""q" FROM ${q} ORDER BY "Order"`),
+      );
+      expect(rows).toEqual([{ Order: "1", "two words": "c", 'semi;colon"q': "3" }]);
+    } finally {
+      await h.close();
+      await withClient((c) => c.query(`DROP TABLE IF EXISTS ${q}`));
+    }
+  });
+
+  it("a value that does not fit its column fails naming the record and the column; nothing of its checkpoint is applied", async () => {
+    const table = uniqueTable("fit");
+    await withClient((c) =>
+      c.query(`CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint PRIMARY KEY, code varchar(3))`),
+    );
+    type Coded = { id: number; code: string };
+    const h = await sinkHarness<Coded>({
+      table,
+      columns: { id: "id", code: "code" },
+      protocol,
+      stagingTable: `${table}_stage`,
+    });
+    try {
+      await h.checkpoint([{ id: 1, code: "ok" }]);
+      const failed = await (async () => {
+        for (const c of await h.prepare([
+          { id: 2, code: "abc" },
+          { id: 3, code: "toolong" },
+        ])) {
+          const outcome = await h.commit(c);
+          if (outcome.kind !== "committed") return outcome;
+        }
+      })().catch((error: unknown) => error);
+      // COPY refuses it in the writer's transaction (the staging table has the column's type too).
+      expect(failed).toMatchObject({ code: "POSTGRES_ROW_REJECTED" });
+      expect((failed as Error).message).toContain('record {"id":3,"code":"toolong"}');
+      expect((failed as Error).message).toContain("column code");
+      expect((failed as Error).message).toContain("value too long for type character varying(3)");
+      const { rows } = await withClient((c) => c.query(`SELECT id, code FROM ${pg.escapeIdentifier(table)}`));
+      expect(rows).toEqual([{ id: "1", code: "ok" }]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it.runIf(protocol === "prepared")(
     "refuses upsert without a conflict key, and a conflict key that is not a mapped column",
     () => {
@@ -142,6 +221,46 @@ describe.concurrent.each(["prepared", "idempotent"] as const)("postgres sink, up
 });
 
 describe("postgres sink, idempotent protocol", () => {
+  it("a row that violates a constraint fails its commit naming the constraint; the commit rolls back whole and its staged rows stay for a restore once fixed", async () => {
+    const table = uniqueTable("idem_reject");
+    const stage = `${table}_stage`;
+    await withClient((c) =>
+      c.query(
+        `CREATE TABLE ${pg.escapeIdentifier(table)} (id bigint PRIMARY KEY, balance bigint CONSTRAINT balance_not_negative CHECK (balance >= 0))`,
+      ),
+    );
+    const h = await harness({
+      table,
+      columns: { id: "id", balance: "balance" },
+      protocol: "idempotent",
+      stagingTable: stage,
+    });
+    try {
+      await h.checkpoint([{ id: 1, balance: 10 }]);
+      const [bad] = await h.prepare([
+        { id: 2, balance: 20 },
+        { id: 3, balance: -5 },
+      ]);
+      expect(await h.commit(bad as PostgresCommittable)).toMatchObject({
+        kind: "failedUnknown",
+        reason: expect.stringContaining('violates check constraint "balance_not_negative"'),
+      });
+      expect(await accounts(table)).toEqual([{ id: 1, balance: 10 }]);
+      // No commit-log row was left: fixed, the same committable commits.
+      await withClient((c) =>
+        c.query(`ALTER TABLE ${pg.escapeIdentifier(table)} DROP CONSTRAINT balance_not_negative`),
+      );
+      expect(await h.commit(bad as PostgresCommittable)).toEqual(CommitOutcomes.committed);
+      expect(await accounts(table)).toEqual([
+        { id: 1, balance: 10 },
+        { id: 2, balance: 20 },
+        { id: 3, balance: -5 },
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("a commit inserts the commit-log row once: again is alreadyCommitted; no staged rows and no log row is a known failure naming the rows lost", async () => {
     const table = uniqueTable("idem");
     const stage = `${table}_stage`;

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import type { SinkWriter, SinkWriterContext } from "@berth/core/connector";
 import type pg from "pg";
 import copyStreams from "pg-copy-streams";
-import { PostgresError } from "./errors.js";
+import { PostgresError, PostgresRecordRejectedError } from "./errors.js";
 import { describePgError, isConnectionLost, serverLabel } from "./internal/connection.js";
 import { CopyValueError, copyField, copyLine } from "./internal/copy-text.js";
 import { quoteLiteral, tableLabel } from "./internal/sql.js";
@@ -41,7 +41,7 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
   ) {}
 
   write(record: T): void | Promise<void> {
-    this.transaction ??= {
+    const transaction = this.transaction ?? {
       gid: this.context.names.attempt({
         subtask: this.context.subtask,
         attemptId: this.context.attemptId,
@@ -50,31 +50,35 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
       begun: false,
       records: 0,
     };
-    const line = this.encode(record, this.transaction);
-    this.transaction.records++;
+    // A record that cannot be encoded is rejected before anything of it (or a transaction for it) exists.
+    const line = this.encode(record, transaction);
+    this.transaction = transaction;
+    transaction.records++;
     this.lines.push(line);
     this.batch.push(record);
     this.bufferedBytes += line.length;
     if (this.bufferedBytes >= this.options.bufferBytes) return this.sendBatch();
   }
 
+  /** The record's COPY line; a {@link PostgresRecordRejectedError} when the mapping cannot give one. */
   private encode(record: T, transaction: OpenTransaction): string {
     let values: readonly unknown[];
+    let deleted = false;
     try {
       values = this.options.row(record);
+      if (this.statements.staged) deleted = this.options.isDelete?.(record) === true;
     } catch (error) {
-      throw this.recordError(record, `the column mapping threw: ${(error as Error).message}`, error);
+      throw this.recordRejected(record, `the column mapping threw: ${(error as Error).message}`, error);
     }
-    if (values.length !== this.options.columns.length) {
-      throw this.recordError(
+    if (!Array.isArray(values) || values.length !== this.options.columns.length) {
+      throw this.recordRejected(
         record,
-        `the column mapping gave ${values.length} values for ${this.options.columns.length} columns (${this.options.columns.join(", ")})`,
+        `the column mapping gave ${Array.isArray(values) ? `${values.length} values` : typeof values} for ${this.options.columns.length} columns (${this.options.columns.join(", ")})`,
       );
     }
     try {
       const line = copyLine(values as Parameters<typeof copyLine>[0]);
       if (!this.statements.staged) return line;
-      const deleted = this.options.isDelete?.(record) === true;
       return `${line.slice(0, -1)}\t${copyField(transaction.gid)}\t${copyField(transaction.records)}\t${copyField(deleted)}\n`;
     } catch (error) {
       if (!(error instanceof CopyValueError)) throw error;
@@ -86,12 +90,12 @@ export class PostgresWriter<T> implements SinkWriter<T, PostgresCommittable> {
           return true;
         }
       });
-      throw this.recordError(record, `column "${this.options.columns[index]}" ${error.message}`, error);
+      throw this.recordRejected(record, `column "${this.options.columns[index]}" ${error.message}`, error);
     }
   }
 
-  private recordError(record: T, why: string, cause?: unknown): PostgresError {
-    return new PostgresError(
+  private recordRejected(record: T, why: string, cause?: unknown): PostgresRecordRejectedError {
+    return new PostgresRecordRejectedError(
       "POSTGRES_RECORD_INVALID",
       `postgres sink: record ${preview(record)} cannot be written to ${tableLabel(this.options.table)}: ${why}; fix the record or the column mapping`,
       { cause },

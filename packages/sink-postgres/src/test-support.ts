@@ -10,16 +10,48 @@ import pg from "pg";
 import { expect } from "vitest";
 import type { PostgresCommittable } from "./postgres-committable.js";
 import { postgresSink } from "./postgres-sink.js";
-import type { PostgresSinkOptions } from "./postgres-sink-options.js";
+import { type PostgresSinkOptions, resolvePostgresSinkOptions } from "./postgres-sink-options.js";
 
 export const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/berth";
 
-/** A table name unique to this run (lower case, ≤ 63 bytes). */
+/** Every name {@link uniqueTable} gave in this test file, for {@link dropCreatedTables}. */
+const named = new Set<string>();
+
+/** A table name unique to this run (lower case, ≤ 63 bytes); {@link dropCreatedTables} drops it. */
 export function uniqueTable(what: string): string {
-  return `berth_${what.replace(/[^a-z0-9]/g, "_")}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`.slice(
-    0,
-    63,
-  );
+  const name =
+    `berth_${what.replace(/[^a-z0-9]/g, "_")}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`.slice(
+      0,
+      63,
+    );
+  named.add(name);
+  return name;
+}
+
+/**
+ * Drops every table of the shared database this test file named with {@link uniqueTable}, with
+ * the staging tables beside it (`<name>_stage`, or the sink's default), and deletes the commit
+ * markers of the prefixes the tests derive from those names (`_` → `-`). A table a leftover
+ * prepared transaction still locks is left (bounded wait): for `afterAll`.
+ */
+export async function dropCreatedTables(): Promise<void> {
+  const names = [...named];
+  named.clear();
+  const defaultStaging = (table: string) =>
+    resolvePostgresSinkOptions({ connectionString: PG_URL, table, columns: ["x"], row: () => [] })
+      .stagingTable.name;
+  await withClient(async (client) => {
+    await client.query("SET lock_timeout = '5s'");
+    for (const table of names.flatMap((n) => [n, `${n}_stage`, defaultStaging(n)]))
+      await client.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(table)}`).catch(() => undefined);
+    const prefixes = names.map((n) => n.replaceAll("_", "-"));
+    await client
+      .query("DELETE FROM berth_commit_markers WHERE sink_prefix = ANY($1)", [prefixes])
+      .catch(() => undefined);
+    await client
+      .query("DELETE FROM berth_commit_markers_pruned WHERE sink_prefix = ANY($1)", [prefixes])
+      .catch(() => undefined);
+  });
 }
 
 /** Runs `body` with a connected client of the test's own. */

@@ -10,9 +10,16 @@ import { join } from "node:path";
 import { createLogger, Job, Pipeline, sequenceSource } from "@berth/core";
 import { newAttemptId, SinkNames } from "@berth/core/connector";
 import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { postgresSink } from "../postgres-sink.js";
-import { committedSeqs, PG_URL, preparedStartingWith, uniqueTable, withClient } from "../test-support.js";
+import {
+  committedSeqs,
+  dropCreatedTables,
+  PG_URL,
+  preparedStartingWith,
+  uniqueTable,
+  withClient,
+} from "../test-support.js";
 import { runPostgresCli } from "./postgres-cli.js";
 
 async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -49,6 +56,8 @@ const prepareByHand = (gids: string[]) =>
       await c.query(`PREPARE TRANSACTION '${gid}'`);
     }
   });
+
+afterAll(dropCreatedTables);
 
 describe("berth postgres transactions", () => {
   it("lists, commits (checked against a restore point, or forced) and rolls back the prefix's prepared transactions, never a longer prefix's", async () => {
