@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ClaimMode, parseClaimMode } from "../checkpoint/claim.js";
+import { type ListenAddress, parseListenAddress } from "../control/metrics-server.js";
 import { osErrorMessage } from "../os-errors.js";
 import { redactSecrets } from "../redact.js";
 import { SDK_VERSION } from "../version.js";
@@ -49,6 +50,14 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("must be a port number (0–65535)");
   return n;
+}
+
+function listenAddress(value: string): ListenAddress {
+  try {
+    return parseListenAddress(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -117,6 +126,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       new Option("--state-backend <kind>", "state backend").choices(["memory", "sqlite"]).default("memory"),
     )
     .option("--rest-port <port>", "control plane port on 127.0.0.1 (default: random)", port)
+    .option(
+      "--metrics-address <host:port>",
+      "also serve GET /metrics and GET /healthz, without a token, on this address (e.g. 0.0.0.0:9249 in a pod); nothing else is served there",
+      listenAddress,
+    )
     .option(
       "--no-auth",
       "serve the control plane without a bearer token (any local user may then stop or cancel the job)",

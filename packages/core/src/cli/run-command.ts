@@ -11,6 +11,8 @@ import { latestRestorePoint } from "../checkpoint/lineage.js";
 import { absoluteLocation } from "../checkpoint/locations.js";
 import { RestoreError } from "../checkpoint/restore-errors.js";
 import { claimRegistration } from "../control/job-registry.js";
+import { jobMetrics } from "../control/metrics.js";
+import { type ListenAddress, type MetricsServer, startMetricsServer } from "../control/metrics-server.js";
 import { startRestServer } from "../control/rest-server.js";
 import { BerthError, StopCommitsPendingError } from "../errors.js";
 import { Job, type JobResult } from "../job.js";
@@ -36,6 +38,8 @@ export interface RunFlags {
   readonly restPort?: number;
   /** false with --no-auth: the control plane takes requests without a token. */
   readonly auth: boolean;
+  /** --metrics-address: serve only /metrics and /healthz there, without a token. */
+  readonly metricsAddress?: ListenAddress;
 }
 
 const SIGNAL_REPEAT_WINDOW_MS = 2_000;
@@ -111,13 +115,25 @@ export async function runCommand(
         ? `restoring job ${jobId} from ${restorePath}`
         : `no checkpoint or savepoint of job ${jobId} in ${checkpointDirectory}: starting fresh`,
     );
+  const metrics = jobMetrics(job);
   const server = await startRestServer(job, {
     ...(flags.restPort !== undefined ? { port: flags.restPort } : {}),
     token,
+    metrics,
   }).catch((error: unknown) => {
     // A taken --rest-port is a bad value: exit 2 with the port and what to do.
     throw new CliError(`--rest-port ${osErrorMessage(error)}`, ExitCode.USAGE, { cause: error });
   });
+  const address = flags.metricsAddress;
+  let metricsServer: MetricsServer | undefined;
+  if (address) {
+    metricsServer = await startMetricsServer(job, metrics, address).catch(async (error: unknown) => {
+      await server.close(0);
+      throw new CliError(`--metrics-address ${osErrorMessage(error)}`, ExitCode.USAGE, { cause: error });
+    });
+    // Said at once, before the job runs: a kubelet probes /healthz during the restore too.
+    print(`metrics and health on http://${hostPort(metricsServer.address)} (/metrics, /healthz)`);
+  }
   await registration.publish({
     pipeline: pipeline.name,
     port: server.port,
@@ -157,8 +173,13 @@ export async function runCommand(
     stopWatching();
     await registration.release(result ? { state: result.state } : undefined);
     await server.close();
+    await metricsServer?.close();
   }
   return reportResult(jobId, result, print);
+}
+
+function hostPort(address: ListenAddress): string {
+  return `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
 /** Codes of a live job holding what this one needs: the job id or a sink prefix. */

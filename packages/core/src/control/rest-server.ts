@@ -11,6 +11,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Registry } from "prom-client";
 import { z } from "zod";
 import { BerthError, errorMessage } from "../errors.js";
 import type { Job } from "../job.js";
@@ -50,6 +51,8 @@ export interface RestServerOptions {
   readonly token: string | false;
   /** How long a stop or savepoint sent while the job starts waits for it. Default 60 s. */
   readonly startTimeoutMs?: number;
+  /** The job's metrics registry, when another server (`--metrics-address`) serves it too. */
+  readonly metrics?: Registry;
 }
 
 export interface RestServer {
@@ -177,7 +180,7 @@ function fromOwnPage(request: IncomingMessage): boolean {
 
 export async function startRestServer(job: Job, options: RestServerOptions): Promise<RestServer> {
   const operations = new SavepointOperations(job, options.startTimeoutMs ?? 60_000);
-  const metrics = jobMetrics(job);
+  const metrics = options.metrics ?? jobMetrics(job);
   const views = new JobViews(job);
   const ui = new UiAccess(job.jobId);
   const assets = await loadDashboardAssets(job.jobId);
