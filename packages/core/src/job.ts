@@ -78,6 +78,9 @@ export interface JobOptions {
   readonly logger?: Logger;
 }
 
+/** How long a checkpoint or savepoint (a stop's included) may take before it fails, by default. */
+export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 60_000;
+
 /** How long a stop or savepoint requested while the job starts or restarts waits for it to run, by default. */
 export const RUNNING_WAIT_MS = 60_000;
 
@@ -161,7 +164,7 @@ export class Job extends EventEmitter {
     this.settings = {
       checkpointDirectory: options.checkpointDirectory,
       checkpointIntervalMs: options.checkpointIntervalMs ?? 5_000,
-      checkpointTimeoutMs: options.checkpointTimeoutMs ?? 60_000,
+      checkpointTimeoutMs: options.checkpointTimeoutMs ?? DEFAULT_CHECKPOINT_TIMEOUT_MS,
       retainedCheckpoints: options.retainedCheckpoints ?? 1,
       stateBackend: options.stateBackend ?? "memory",
       restartStrategy: options.restartStrategy ?? { attempts: 3, delayMs: 1_000 },
