@@ -11,7 +11,6 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { serviceEndpoints } from "@berth/testkit/services";
-import { ParquetReader } from "@dsnp/parquetjs";
 
 /** Where a test writes: an endpoint, a bucket and a base key unique to the test. */
 export interface S3Location {
@@ -79,6 +78,8 @@ export async function readObject(client: S3Client, bucket: string, key: string):
 export async function readParquet(
   bytes: Buffer,
 ): Promise<{ rows: Record<string, unknown>[]; rowGroups: number }> {
+  // Loaded when first needed: the kit's child processes load this module and never read Parquet.
+  const { ParquetReader } = await import("@dsnp/parquetjs");
   const reader = await ParquetReader.openBuffer(bytes);
   try {
     const rows: Record<string, unknown>[] = [];
