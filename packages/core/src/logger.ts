@@ -1,7 +1,8 @@
 /**
  * Structured logging (pino) to stdout — stderr is kept for the CLI's one-line failure
  * message. In a terminal each entry is one readable line (`12:00:01.234 WARN message
- * key=value`); otherwise JSON lines for log collectors. Level from `BERTH_LOG_LEVEL`
+ * key=value`); otherwise JSON lines for log collectors — `BERTH_LOG_FORMAT` (`pretty` or
+ * `json`, set by `berth --log-format`) chooses either way. Level from `BERTH_LOG_LEVEL`
  * (default "info"). Every message and field passes through {@link redactValue}, so a
  * connection string or password never reaches a log line.
  */
@@ -45,7 +46,8 @@ export function readableLine(json: string): string {
 
 function stdoutDestination(): pino.DestinationStream {
   // Synchronous: the CLI exits right after its last line, which must not be lost in a buffer.
-  if (!process.stdout.isTTY) return pino.destination({ dest: 1, sync: true });
+  const format = process.env.BERTH_LOG_FORMAT || (process.stdout.isTTY ? "pretty" : "json");
+  if (format !== "pretty") return pino.destination({ dest: 1, sync: true });
   return { write: (line: string) => void process.stdout.write(readableLine(line)) };
 }
 

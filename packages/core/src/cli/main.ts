@@ -60,11 +60,21 @@ function listenAddress(value: string): ListenAddress {
   }
 }
 
+function logFormat(value: string): string {
+  if (value !== "pretty" && value !== "json") throw new InvalidArgumentError("use pretty or json");
+  return value;
+}
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("berth")
     .description("Run and control Berth jobs: exactly-once pipelines with graceful stop")
     .version(SDK_VERSION)
     .option("--verbose", "log more and print stack traces")
+    .option(
+      "--log-format <format>",
+      "the job log on stdout: pretty (one readable line per entry; default on a terminal) or json (default otherwise)",
+      logFormat,
+    )
     // Commander's own usage errors become the one `berth: …` line every failure prints.
     .configureOutput({
       outputError: (text, write) =>
@@ -289,6 +299,9 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.OK;
   const verbose = argv.includes("--verbose");
   process.env.BERTH_LOG_LEVEL ??= verbose ? "info" : "warn";
+  // Read by every logger the job creates (logger.ts), wherever the flag stands in argv.
+  const format = argv.indexOf("--log-format");
+  if (format >= 0 && argv[format + 1]) process.env.BERTH_LOG_FORMAT = argv[format + 1];
   const program = buildProgram((code) => {
     exitCode = code;
   });

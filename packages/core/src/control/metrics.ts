@@ -1,5 +1,6 @@
 /** Prometheus metrics of a job (prom-client), served at `GET /metrics`. */
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { CheckpointStats } from "../checkpoint/checkpoint-coordinator.js";
 import type { Job, JobState } from "../job.js";
 import { redactSecrets } from "../redact.js";
 import type { BadRecordOutcome } from "../runtime/bad-records.js";
@@ -42,8 +43,47 @@ export function jobMetrics(job: Job): Registry {
     registers: [registry],
   });
   job.on("bad-record", (sink: string, outcome: BadRecordOutcome) => badRecords.inc({ sink, outcome }));
+  checkpointMetrics(job, registry);
   operatorGauges(job, registry);
   return registry;
+}
+
+/** Duration of each completed checkpoint, and the size and age of the last one, from the job's `checkpoint` events. */
+function checkpointMetrics(job: Job, registry: Registry): void {
+  const duration = new Histogram({
+    name: "berth_checkpoint_duration_seconds",
+    help: "Time from a checkpoint's trigger to its complete _metadata (savepoints included)",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: "berth_checkpoints_failed_total",
+    help: "Checkpoints and savepoints that failed or timed out",
+    registers: [registry],
+  });
+  let last: CheckpointStats | undefined;
+  new Gauge({
+    name: "berth_last_checkpoint_state_bytes",
+    help: "Bytes of state in the last completed checkpoint",
+    registers: [registry],
+    collect() {
+      if (last?.stateBytes !== undefined) this.set(last.stateBytes);
+    },
+  });
+  new Gauge({
+    name: "berth_last_checkpoint_age_seconds",
+    help: "Seconds since the last completed checkpoint completed",
+    registers: [registry],
+    collect() {
+      if (last?.endedAt !== undefined) this.set((Date.now() - last.endedAt) / 1000);
+    },
+  });
+  job.on("checkpoint", (stats: CheckpointStats) => {
+    if (stats.status === "FAILED") failed.inc();
+    if (stats.status !== "COMPLETED") return;
+    last = stats;
+    duration.observe(((stats.endedAt ?? stats.triggeredAt) - stats.triggeredAt) / 1000);
+  });
 }
 
 /** The runtime's per-subtask counters (job.operatorMetrics), read at each scrape. */
