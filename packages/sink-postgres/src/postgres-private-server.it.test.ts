@@ -119,6 +119,44 @@ describe("postgres sink on a private server with max_prepared_transactions = 0",
     }
   });
 
+  it("a server restart ends the prefix claim's session; the job's failover takes it again, so a second job with the prefix is still refused", async () => {
+    const table = await seqTable(server.endpoint);
+    const prefix = table.replaceAll("_", "-");
+    const sink = () =>
+      postgresSink<{ seq: number }>({
+        connectionString: server.endpoint,
+        table,
+        columns: { seq: "seq" },
+        protocol: "idempotent",
+        stagingTable: `${table}_stage`,
+      });
+    const rows = async () => (await committedSeqs(table, server.endpoint).catch(() => [])).length;
+    const untilMoreThan = async (n: number) => {
+      for (let i = 0; i < 600 && (await rows()) <= n; i++) await new Promise((r) => setTimeout(r, 100));
+      return rows();
+    };
+    const first = await seqJob(sink(), prefix, 1_000_000, 20);
+    const firstRun = first.run();
+    try {
+      await untilMoreThan(0);
+      await server.kill();
+      await server.start();
+      // Committing again: the job failed over and started anew against the restarted server.
+      expect(await untilMoreThan(await rows())).toBeGreaterThan(0);
+      const second = await (await seqJob(sink(), prefix, 10, 0)).run();
+      expect(second.state).toBe("FAILED");
+      expect(second.error).toMatchObject({ code: "SINK_PREFIX_IN_USE" });
+    } finally {
+      await first.stop({
+        drain: false,
+        targetDirectory: await mkdtemp(join(tmpdir(), "berth-postgres-sp-")),
+      });
+      expect((await firstRun).state).toBe("FINISHED");
+    }
+    const committed = await committedSeqs(table, server.endpoint);
+    expect(committed).toEqual(range(committed.length));
+  });
+
   it("the idempotent protocol writes every record once there, and leaves no staged rows", async () => {
     const table = await seqTable(server.endpoint);
     const stage = `${table}_stage`;
@@ -150,7 +188,7 @@ describe.each(["prepared", "idempotent"] as const)(
     });
 
     it("SIGKILLed while commits run and started again: the job recovers, 0 lost, 0 duplicated, nothing left", async () => {
-      const COUNT = 4000;
+      const COUNT = 6000;
       const table = await seqTable(server.endpoint);
       const stage = `${table}_stage`;
       const prefix = table.replaceAll("_", "-");
@@ -160,7 +198,6 @@ describe.each(["prepared", "idempotent"] as const)(
         columns: { seq: "seq" },
         protocol,
         stagingTable: stage,
-        connectTimeoutMs: 2_000,
       });
       let commits = 0;
       let crash: Promise<void> | undefined;
@@ -172,7 +209,7 @@ describe.each(["prepared", "idempotent"] as const)(
           const committer = await sink.createCommitter(context);
           return {
             commit(committable) {
-              if (++commits === 10)
+              if (++commits === 3)
                 crash = server.kill().then(async () => {
                   await server.start();
                 });

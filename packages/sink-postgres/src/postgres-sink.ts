@@ -10,7 +10,7 @@ import type pg from "pg";
 import { PostgresError } from "./errors.js";
 import { type ConnectionSettings, connect, serverLabel, sqlState } from "./internal/connection.js";
 import { MarkerRetention } from "./internal/marker-retention.js";
-import { claimPrefixAt } from "./internal/prefix-claim.js";
+import { claimPrefixAt, type PostgresPrefixClaim } from "./internal/prefix-claim.js";
 import { tableLabel } from "./internal/sql.js";
 import { type SetupStatement, sinkStatements } from "./internal/statements.js";
 import { type PostgresCommittable, postgresCommittableCodec } from "./postgres-committable.js";
@@ -46,6 +46,8 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
   const exactlyOnce = resolved.deliveryGuarantee === "exactly-once";
   const prepared = exactlyOnce && resolved.protocol === "prepared";
   const retention = new MarkerRetention(statements, resolved.markerRetentionMs);
+  /** The job's claim on its prefix, re-taken at a start that finds its session gone. */
+  let claim: PostgresPrefixClaim | undefined;
   return {
     kind: "postgres",
     committable: postgresCommittableCodec,
@@ -54,14 +56,21 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T, Postgr
     maxNameBytes: MAX_GID_BYTES,
     transactionName: (committable) => committable.gid,
     // An advisory lock on a session of its own, held by the job from before its restore to its end.
-    claimPrefix: (context) => claimPrefixAt(settings, context.sinkPrefix),
+    async claimPrefix(context) {
+      claim = await claimPrefixAt(settings, context.sinkPrefix);
+      return claim;
+    },
     async validate({ checkpointIntervalMs }) {
       if (exactlyOnce) checkMarkerRetention(resolved.markerRetentionMs, checkpointIntervalMs);
     },
     async createCommitter(context) {
+      // The first hook of a start that has restored commits: the claim comes before them.
+      await claim?.ensureHeld();
       return new PostgresCommitter(settings, context, statements, retention);
     },
     async abortLingering(context) {
+      // A server restart (what makes a job fail over) ends the claim's session and its lock.
+      await claim?.ensureHeld();
       const client = await connect(settings, `lingering cleanup ${context.sinkPrefix}`);
       try {
         if (prepared) await checkPreparedTransactions(client, context, resolved.pendingCheckpoints, settings);
