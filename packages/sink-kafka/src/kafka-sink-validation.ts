@@ -1,11 +1,12 @@
 /**
  * The checks a Kafka sink runs before a job starts (`Sink.validate`): the transaction timeout
  * against the checkpoint interval and the brokers' `transaction.max.timeout.ms` (read with
- * DescribeConfigs), and that a fixed topic exists.
+ * DescribeConfigs), and that a fixed topic exists (looked for again for a moment: topic-lookup.ts).
  */
 import kafkajs, { type Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "./errors.js";
 import type { ResolvedKafkaSinkOptions } from "./kafka-sink-options.js";
+import { missingTopics } from "./topic-lookup.js";
 
 export const TRANSACTION_MAX_TIMEOUT_CONFIG = "transaction.max.timeout.ms";
 
@@ -19,11 +20,12 @@ export interface BrokerTransactionLimits {
 /** The brokers' `transaction.max.timeout.ms` (DescribeConfigs on every broker). */
 export async function brokerTransactionLimits(
   kafka: Kafka,
-): Promise<BrokerTransactionLimits & { topics: string[] }> {
+  topics: readonly string[],
+): Promise<BrokerTransactionLimits & { missingTopics: string[] }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = await admin.listTopics();
+    const missing = await missingTopics(admin, topics);
     try {
       const { brokers } = await admin.describeCluster();
       const { resources } = await admin.describeConfigs({
@@ -41,10 +43,10 @@ export async function brokerTransactionLimits(
           .filter((v) => Number.isFinite(v)),
       );
       return values.length > 0
-        ? { transactionMaxTimeoutMs: Math.min(...values), topics }
-        : { transactionMaxTimeoutMs: undefined, unreadable: "no broker reported it", topics };
+        ? { transactionMaxTimeoutMs: Math.min(...values), missingTopics: missing }
+        : { transactionMaxTimeoutMs: undefined, unreadable: "no broker reported it", missingTopics: missing };
     } catch (error) {
-      return { transactionMaxTimeoutMs: undefined, unreadable: messageOf(error), topics };
+      return { transactionMaxTimeoutMs: undefined, unreadable: messageOf(error), missingTopics: missing };
     }
   } finally {
     await admin.disconnect().catch(() => undefined);
@@ -84,7 +86,7 @@ export async function validateKafkaSink<T>(
 ): Promise<void> {
   let limits: Awaited<ReturnType<typeof brokerTransactionLimits>>;
   try {
-    limits = await brokerTransactionLimits(kafka);
+    limits = await brokerTransactionLimits(kafka, typeof options.topic === "string" ? [options.topic] : []);
   } catch (error) {
     throw new KafkaError(
       "KAFKA_CONFIG_INVALID",
@@ -92,7 +94,7 @@ export async function validateKafkaSink<T>(
       { cause: error },
     );
   }
-  if (typeof options.topic === "string" && !limits.topics.includes(options.topic)) {
+  if (typeof options.topic === "string" && limits.missingTopics.includes(options.topic)) {
     throw new KafkaError(
       "KAFKA_TOPIC_NOT_FOUND",
       `kafka sink: topic "${options.topic}" does not exist on ${options.brokers.join(",")}; create it first (the sink never creates topics)`,

@@ -164,6 +164,20 @@ describe.concurrent("kafka source", () => {
     ).toEqual({ missing: [], duplicated: [], unexpected: [] });
   });
 
+  it("finds a topic created just before it starts (CreateTopics answered, nothing waited for)", async () => {
+    const fresh = uniqueName("fresh");
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: fresh, numPartitions: 3 }], waitForLeaders: false });
+      const splits = await kafkaSource({ brokers: TEST_BROKERS, topics: fresh }).initialSplits(1);
+      expect(splits.map((s) => (s as { partition: number }).partition).sort()).toEqual([0, 1, 2]);
+    } finally {
+      await admin.deleteTopics({ topics: [fresh] }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  });
+
   it("fails at start with a typed error when a topic does not exist", async () => {
     const source = kafkaSource({ brokers: TEST_BROKERS, topics: uniqueName("missing") });
     await expect(source.initialSplits(1)).rejects.toMatchObject({ code: "KAFKA_TOPIC_NOT_FOUND" });

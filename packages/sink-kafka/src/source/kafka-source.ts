@@ -11,6 +11,7 @@ import type { Json } from "@berth/core/connector";
 import type { Kafka } from "kafkajs";
 import { KafkaError, messageOf } from "../errors.js";
 import { createKafka } from "../kafka-client.js";
+import { missingTopics } from "../topic-lookup.js";
 import { CheckpointOffsets, defaultGroupId, refuseActiveGroup } from "./group-offsets.js";
 import {
   type KafkaSourceMessage,
@@ -77,8 +78,7 @@ async function initialSplits(
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
+    const missing = await missingTopics(admin, topics);
     if (missing.length > 0) {
       throw new KafkaError(
         "KAFKA_TOPIC_NOT_FOUND",
