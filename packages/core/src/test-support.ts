@@ -8,12 +8,12 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
 import { decodeChunk } from "./checkpoint/keyed-chunks.js";
 import type { CheckpointMetadata, StateFileHandle, SubtaskStateFile } from "./checkpoint/metadata.js";
 import type { CommitOutcome } from "./sink/commit-outcome.js";
 import type { Committer, Json, Sink, SinkWriter } from "./sink/sink.js";
 import type { Source } from "./source/source.js";
+import { openSqlite } from "./sqlite.js";
 
 export function workDirectory(name: string): string {
   return mkdtempSync(join(tmpdir(), `berth-${name}-`));
@@ -97,7 +97,7 @@ function keyedEntries(directory: string, keyed: StateFileHandle["keyed"]): Subta
   if (keyed?.kind === "chunks")
     return keyed.chunks.flatMap((c) => decodeChunk(readFileSync(resolve(directory, c.path)), c.path));
   if (keyed?.kind === "sqlite") {
-    const db = new Database(resolve(directory, keyed.path), { readonly: true });
+    const db = openSqlite(resolve(directory, keyed.path), { readonly: true });
     try {
       return db
         .prepare<[], { state: string; key_group: number; key: string; value: string }>(

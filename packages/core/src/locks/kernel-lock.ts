@@ -29,7 +29,8 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { openSqlite } from "../sqlite.js";
 import { currentProcess, isProcessLive, type ProcessIdentity } from "./process-identity.js";
 
 /** Who holds a kernel lock. */
@@ -108,7 +109,7 @@ async function liveHolder(path: string): Promise<LockHolder | undefined> {
  */
 export async function tryAcquireKernelLock(path: string, jobId: string): Promise<LockAttempt> {
   createLockFile(path);
-  const db = new Database(path, { timeout: 0 });
+  const db = openSqlite(path, { timeout: 0 });
   try {
     db.exec("BEGIN EXCLUSIVE");
   } catch (error) {
@@ -149,7 +150,7 @@ export async function probeKernelLock(
 ): Promise<{ readonly held: false } | { readonly held: true; readonly holder: LockHolder | undefined }> {
   let db: Database.Database;
   try {
-    db = new Database(path, { timeout: 0, fileMustExist: true });
+    db = openSqlite(path, { timeout: 0, fileMustExist: true });
   } catch {
     return { held: false };
   }

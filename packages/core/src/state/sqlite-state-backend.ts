@@ -7,8 +7,9 @@
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { Json } from "../sink/sink.js";
+import { openSqlite } from "../sqlite.js";
 import type { KeyGroupRange } from "./key-groups.js";
 import type { KeyedStateStore, RawStateEntry, StateBackend, StateEntry } from "./state-backend.js";
 
@@ -41,7 +42,7 @@ class SqliteKeyedStateStore implements KeyedStateStore {
   constructor(private readonly file: string) {
     // State may be private: the file is created readable by its owner only.
     writeFileSync(file, "", { mode: 0o600, flag: "a" });
-    this.db = new Database(file);
+    this.db = openSqlite(file);
     // The checkpoint, not this file, is what survives a crash, so durability is not needed
     // here; only this connection uses the file, so it keeps its lock (4× faster writes).
     this.db.pragma("locking_mode = EXCLUSIVE");
@@ -99,7 +100,7 @@ class SqliteKeyedStateStore implements KeyedStateStore {
 
   /** Copies every row of key groups `range` from a native copy (opened read-only, never modified). */
   loadNative(path: string, range: KeyGroupRange): void {
-    const source = new Database(path, { readonly: true, fileMustExist: true });
+    const source = openSqlite(path, { readonly: true, fileMustExist: true });
     try {
       const rows = source.prepare<[number, number], Row>(SELECT_RANGE);
       this.db.transaction(() => {
