@@ -23,8 +23,8 @@ import {
 
 const SIZES = {
   smoke: { small: 2_000, large: 500 },
-  default: { small: 300_000, large: 100_000 },
-  large: { small: 2_000_000, large: 1_000_000 },
+  default: { small: 50_000, large: 20_000 },
+  large: { small: 1_000_000, large: 1_000_000 },
 };
 const PARTITIONS = 3;
 const BATCH = KAFKA_SINK_DEFAULTS.batchRecords;

@@ -22,8 +22,8 @@ import {
 
 const SIZES = {
   smoke: { small: 2_000, large: 500 },
-  default: { small: 1_000_000, large: 200_000 },
-  large: { small: 5_000_000, large: 1_000_000 },
+  default: { small: 200_000, large: 50_000 },
+  large: { small: 1_000_000, large: 1_000_000 },
 };
 const BUFFER_BYTES = 1024 * 1024;
 

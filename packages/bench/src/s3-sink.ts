@@ -27,7 +27,7 @@ import {
 
 const SIZES = {
   smoke: { small: 2_000, large: 500 },
-  default: { small: 1_000_000, large: 200_000 },
+  default: { small: 200_000, large: 50_000 },
   large: { small: 10_000_000, large: 1_000_000 },
 };
 const BUCKET = "berth-bench";
