@@ -91,9 +91,14 @@ describe("a job moves between machines on S3 checkpoints", () => {
     expect(lease).toBeDefined();
     await waitFor(() => Date.now() > (lease?.expiresAt ?? 0), "the dead owner's lease to expire");
 
-    // The resumed copy sees an empty /tmp of its own: its home, TMPDIR and working directory are in it.
+    // The resumed copy sees an empty /tmp of its own: its home, TMPDIR and working directory are in
+    // it. The program itself (this checkout, which may live under /tmp, as a CI clone does) is
+    // carried over: bound to /mnt first, then back to its own path inside the new /tmp.
     const script = [
+      `mount --bind "${REPO}" /mnt`,
       "mount -t tmpfs tmpfs /tmp",
+      `mkdir -p "${REPO}"`,
+      `mount --bind /mnt "${REPO}"`,
       "mkdir -p /tmp/b/home /tmp/b/tmp /tmp/b/work",
       "cd /tmp/b/work",
       `exec "${process.execPath}" "${join(REPO, "packages/core/bin/berth.mjs")}" "$@"`,
