@@ -107,7 +107,7 @@ export default factoryWith({});
  * Rolling by size or age: a kit run's ~13-byte lines fill a 4 KiB file over several checkpoints
  * (at 150 ms), so files stay open across checkpoints, in the writer state, and roll mid-run.
  */
-export const rollingBySize = factoryWith({ rolling: { maxBytes: 4096, maxAgeMs: 2_000 } });
+export const rollingBySize = factoryWith({ rolling: { maxBytes: 1024, maxAgeMs: 2_000 } });
 
 /** Parquet (on-checkpoint rolling only), run on the kit's core subset; read back with another library. */
 export const parquet = factoryWith({ parquet: { schema: [{ name: "seq", type: "INT64" }] } });
